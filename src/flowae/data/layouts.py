@@ -1,0 +1,313 @@
+"""The flow-file layouts flowae knows, and how a header is recognised as one.
+
+A layout says, for every column of a file, what kind of value it holds
+(number, port, categorical, label) and whether it identifies a host or a
+record rather than describing traffic. Two Bot-IoT layouts are fixed; any
+other header is read as a *generic* flow file whose label column is named by
+the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from flowae.errors import UsageError
+
+
+class Kind(StrEnum):
+    """What a column holds, which decides how it is parsed and encoded."""
+
+    NUMBER = "number"  # a finite real number
+    PORT = "port"  # decimal or hex (0x0303) port; empty means "no port"
+    CATEGORY = "category"  # a string from a vocabulary learned in training
+    AUTO = "auto"  # generic files only: number, or category if no value is numeric
+
+
+@dataclass(frozen=True)
+class Column:
+    """One feature column of a layout."""
+
+    name: str
+    kind: Kind
+    identifier: bool = False  # names a host, port, record or time, not behaviour
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """Which column holds the ground truth, and which value of it means normal."""
+
+    column: str
+    normal_value: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A recognised file layout: its feature columns, label and label-like columns."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    label: LabelSpec | None
+    label_columns: tuple[str, ...]  # never features (label, category, subcategory, ...)
+    ignored: tuple[str, ...] = ()  # present in the file, never read (e.g. MAC columns)
+
+    def feature_columns(self, feature_set: str) -> tuple[Column, ...]:
+        """The columns used as model inputs for ``feature_set`` ('paper' or 'sound')."""
+        if feature_set not in FEATURE_SETS:
+            raise UsageError(
+                f"unknown feature set '{feature_set}': expected one of {', '.join(FEATURE_SETS)}"
+            )
+        if feature_set == "paper":
+            return self.columns
+        return tuple(c for c in self.columns if not c.identifier)
+
+    def with_label(self, label: LabelSpec | None) -> Layout:
+        """The same layout with another label column (or none)."""
+        label_columns = tuple(
+            dict.fromkeys([*self.label_columns, *([label.column] if label else [])])
+        )
+        columns = tuple(c for c in self.columns if c.name not in label_columns)
+        return replace(self, label=label, label_columns=label_columns, columns=columns)
+
+
+FEATURE_SETS = {
+    "paper": "every non-label column, identifiers included (the paper's 16 Bot-IoT inputs)",
+    "sound": "identifier columns (record id, addresses, ports, times) dropped",
+}
+
+# Label-like columns: whatever the layout, these never become features.
+LABEL_LIKE = ("attack", "category", "subcategory", "label", "detailed-label", "detailed_label")
+
+# Known Bot-IoT column kinds (shared by both Bot-IoT layouts and by generic files
+# that reuse Bot-IoT column names).
+_BOTIOT_KINDS: dict[str, Column] = {
+    c.name: c
+    for c in [
+        Column("pkSeqID", Kind.NUMBER, identifier=True),
+        Column("stime", Kind.NUMBER, identifier=True),
+        Column("ltime", Kind.NUMBER, identifier=True),
+        Column("flgs", Kind.CATEGORY),
+        Column("proto", Kind.CATEGORY),
+        Column("saddr", Kind.CATEGORY, identifier=True),
+        Column("daddr", Kind.CATEGORY, identifier=True),
+        Column("sport", Kind.PORT, identifier=True),
+        Column("dport", Kind.PORT, identifier=True),
+        Column("state", Kind.CATEGORY),
+        *[
+            Column(name, Kind.NUMBER)
+            for name in [
+                "pkts",
+                "bytes",
+                "seq",
+                "dur",
+                "mean",
+                "stddev",
+                "sum",
+                "min",
+                "max",
+                "spkts",
+                "dpkts",
+                "sbytes",
+                "dbytes",
+                "rate",
+                "srate",
+                "drate",
+                "state_number",
+                "N_IN_Conn_P_SrcIP",
+                "N_IN_Conn_P_DstIP",
+            ]
+        ],
+    ]
+}
+_BOTIOT_IGNORED = ("smac", "dmac", "soui", "doui", "sco", "dco")
+
+BOTIOT_10BEST_HEADER = [
+    "pkSeqID",
+    "proto",
+    "saddr",
+    "sport",
+    "daddr",
+    "dport",
+    "seq",
+    "stddev",
+    "N_IN_Conn_P_SrcIP",
+    "min",
+    "state_number",
+    "mean",
+    "N_IN_Conn_P_DstIP",
+    "drate",
+    "srate",
+    "max",
+    "attack",
+    "category",
+    "subcategory",
+]
+
+BOTIOT_FULL_HEADER = [
+    "pkSeqID",
+    "stime",
+    "flgs",
+    "proto",
+    "saddr",
+    "sport",
+    "daddr",
+    "dport",
+    "pkts",
+    "bytes",
+    "state",
+    "ltime",
+    "seq",
+    "dur",
+    "mean",
+    "stddev",
+    "smac",
+    "dmac",
+    "sum",
+    "min",
+    "max",
+    "soui",
+    "doui",
+    "sco",
+    "dco",
+    "spkts",
+    "dpkts",
+    "sbytes",
+    "dbytes",
+    "rate",
+    "srate",
+    "drate",
+    "attack",
+    "category",
+    "subcategory",
+]
+
+_BOTIOT_LABEL = LabelSpec("attack", "0")
+_BOTIOT_LABEL_COLUMNS = ("attack", "category", "subcategory")
+
+
+def _botiot_layout(name: str, description: str, header: Sequence[str]) -> Layout:
+    columns = tuple(
+        _BOTIOT_KINDS[c] for c in header if c not in _BOTIOT_LABEL_COLUMNS + _BOTIOT_IGNORED
+    )
+    ignored = tuple(c for c in header if c in _BOTIOT_IGNORED)
+    return Layout(name, description, columns, _BOTIOT_LABEL, _BOTIOT_LABEL_COLUMNS, ignored)
+
+
+BOTIOT_10BEST = _botiot_layout(
+    "botiot-10best",
+    "Bot-IoT '10-best features' files (UNSW_2018_IoT_Botnet_Final_10_best_*.csv), 19 columns",
+    BOTIOT_10BEST_HEADER,
+)
+BOTIOT_FULL = _botiot_layout(
+    "botiot-full",
+    "Bot-IoT full-feature files (UNSW_2018_IoT_Botnet_Full5pc_*.csv), 35 columns",
+    BOTIOT_FULL_HEADER,
+)
+KNOWN_LAYOUTS = (BOTIOT_10BEST, BOTIOT_FULL)
+
+# Normal values of well-known label columns, used when --normal-value is not given.
+DEFAULT_NORMAL_VALUES = {"attack": "0", "category": "Normal", "label": "Benign"}
+
+
+def describe_known_layouts() -> str:
+    """One line listing the layouts flowae recognises, for error messages."""
+    known = "; ".join(f"{layout.name}: {layout.description}" for layout in KNOWN_LAYOUTS)
+    return (
+        f"known layouts: {known}; any other flow CSV is read when its label column is "
+        "given with --label-column NAME --normal-value VALUE"
+    )
+
+
+def recognise_layout(
+    header: Sequence[str],
+    *,
+    source: str,
+    label_column: str | None = None,
+    normal_value: str | None = None,
+    categorical: Sequence[str] = (),
+    require_label: bool = True,
+) -> Layout:
+    """The layout of a file with this header.
+
+    Bot-IoT headers are recognised whatever their column order. Any other
+    header becomes a generic layout whose label is ``label_column``; columns
+    with Bot-IoT names keep their Bot-IoT kinds, ``categorical`` names are
+    categorical, and the rest are decided from the data (``Kind.AUTO``).
+    """
+    names = set(header)
+    label = None
+    if label_column is not None:
+        if label_column not in names:
+            raise UsageError(
+                f"{source}: no label column '{label_column}' in the header "
+                f"(columns: {', '.join(header)})"
+            )
+        value = (
+            normal_value if normal_value is not None else DEFAULT_NORMAL_VALUES.get(label_column)
+        )
+        if value is None:
+            raise UsageError(
+                f"{source}: give --normal-value: which value of '{label_column}' marks normal rows?"
+            )
+        label = LabelSpec(label_column, value)
+    elif normal_value is not None:
+        raise UsageError("--normal-value needs --label-column to say which column it refers to")
+
+    for layout in KNOWN_LAYOUTS:
+        expected = BOTIOT_10BEST_HEADER if layout is BOTIOT_10BEST else BOTIOT_FULL_HEADER
+        if names == set(expected) and len(header) == len(expected):
+            layout = layout if label is None else layout.with_label(label)
+            return _with_categoricals(layout, categorical, source)
+
+    if label is None:
+        label = _implied_label(header)
+    if label is None and require_label:
+        raise UsageError(
+            f"{source}: the header matches no known layout and no label column was given. "
+            + describe_known_layouts()
+        )
+    label_columns = tuple(c for c in header if c in LABEL_LIKE or (label and c == label.column))
+    ignored = tuple(c for c in header if c in _BOTIOT_IGNORED)
+    columns = tuple(
+        _BOTIOT_KINDS.get(c, Column(c, Kind.AUTO))
+        for c in header
+        if c not in label_columns and c not in ignored
+    )
+    layout = Layout(
+        "generic",
+        "a flow CSV with a label column named by the user",
+        columns,
+        label,
+        label_columns,
+        ignored,
+    )
+    return _with_categoricals(layout, categorical, source)
+
+
+def _implied_label(header: Sequence[str]) -> LabelSpec | None:
+    """Bot-IoT-derived files (every column a Bot-IoT name) carry their own label."""
+    botiot_names = set(BOTIOT_FULL_HEADER) | set(BOTIOT_10BEST_HEADER)
+    if not set(header) <= botiot_names:
+        return None
+    for column in ("attack", "category"):
+        if column in header:
+            return LabelSpec(column, DEFAULT_NORMAL_VALUES[column])
+    return None
+
+
+def _with_categoricals(layout: Layout, categorical: Sequence[str], source: str) -> Layout:
+    if not categorical:
+        return layout
+    by_name = {c.name: c for c in layout.columns}
+    unknown = [name for name in categorical if name not in by_name]
+    if unknown:
+        raise UsageError(
+            f"{source}: --categorical names no feature column: {', '.join(unknown)} "
+            f"(feature columns: {', '.join(by_name)})"
+        )
+    columns = tuple(
+        replace(c, kind=Kind.CATEGORY) if c.name in categorical else c for c in layout.columns
+    )
+    return replace(layout, columns=columns)
