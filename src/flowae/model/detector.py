@@ -1,0 +1,235 @@
+"""Detectors with the scikit-learn outlier contract: fit, score, threshold, predict.
+
+:class:`AutoencoderDetector` works on scaled matrices; :class:`FlowDetector`
+adds the feature encoding so it reads flow tables directly. ``__init__`` only
+stores arguments; learned state ends in ``_``. Scores are reconstruction
+errors (higher = more anomalous); ``k`` can change after fitting without
+retraining. Scoring runs in numpy; torch is imported only to train.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from flowae.data.encoding import FeatureEncoder, UnseenValues
+from flowae.data.layouts import Layout
+from flowae.data.reader import FlowTable
+from flowae.errors import TrainingError, UsageError
+from flowae.model.forward import PAPER_HIDDEN, DenseLayer, reconstruction_error
+from flowae.model.threshold import MeanStdThreshold
+
+if TYPE_CHECKING:
+    from flowae.model.history import EpochReport, TrainingHistory
+
+log = logging.getLogger(__name__)
+
+SCALE_ON = ("all", "normal")
+
+
+class AutoencoderDetector:
+    """The paper's autoencoder and mean + k * std threshold, on scaled matrices.
+
+    Parameters
+    ----------
+    hidden : encoder layer sizes; the decoder mirrors them.
+    epochs, batch_size, learning_rate : Adam training settings.
+    k : threshold = mean + k * std of the training-normal reconstruction error.
+    random_state : seed of weight initialisation and batch shuffling.
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden: Sequence[int] = PAPER_HIDDEN,
+        epochs: int = 20,
+        batch_size: int = 19,
+        learning_rate: float = 0.01,
+        k: float = 1.0,
+        random_state: int = 0,
+    ) -> None:
+        self.hidden = tuple(hidden)
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.k = k
+        self.random_state = random_state
+
+    def fit(
+        self,
+        normal_rows: np.ndarray,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+        on_epoch: Callable[[EpochReport], None] | None = None,
+    ) -> AutoencoderDetector:
+        """Train on ``normal_rows`` (rows x features) and fit the threshold statistics."""
+        from flowae.model.training import train_autoencoder  # torch is needed only here
+
+        self.layers_, self.tensors_, self.history_ = train_autoencoder(
+            normal_rows,
+            hidden=self.hidden,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            seed=self.random_state,
+            validation=validation,
+            on_epoch=on_epoch,
+        )
+        self.n_features_in_ = normal_rows.shape[1]
+        self.normal_errors_ = MeanStdThreshold.fit(self.score_samples(normal_rows), self.k)
+        return self
+
+    @property
+    def threshold_(self) -> float:
+        """The current threshold (follows ``k``)."""
+        return self.threshold_rule().value
+
+    def threshold_rule(self, k: float | None = None) -> MeanStdThreshold:
+        """The threshold with the fitted statistics and ``k`` (default: ``self.k``)."""
+        self._check_fitted()
+        return self.normal_errors_.with_k(self.k if k is None else k)
+
+    def score_samples(self, rows: np.ndarray) -> np.ndarray:
+        """Reconstruction error (mean squared error per row), higher = more anomalous."""
+        self._check_fitted()
+        if rows.ndim != 2 or rows.shape[1] != self.n_features_in_:
+            raise UsageError(
+                f"expected rows with {self.n_features_in_} features, got {rows.shape[-1]}"
+            )
+        return reconstruction_error(self.layers_, rows)
+
+    def predict(self, rows: np.ndarray, k: float | None = None) -> np.ndarray:
+        """True (attack) where the reconstruction error is above the threshold."""
+        return self.threshold_rule(k).predict(self.score_samples(rows))
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "layers_"):
+            raise UsageError("this detector is not trained yet: call fit() or load a model")
+
+
+class FlowDetector:
+    """Feature encoding plus :class:`AutoencoderDetector`, working on flow tables.
+
+    Parameters
+    ----------
+    feature_set : 'paper' (every non-label column) or 'sound' (identifiers dropped).
+    scale_on : fit the encoder (vocabularies, MinMax) on 'all' training rows, as
+        the paper scaled its data before separating classes, or on 'normal' rows only.
+    The remaining parameters are those of :class:`AutoencoderDetector`.
+    """
+
+    def __init__(
+        self,
+        *,
+        feature_set: str = "sound",
+        scale_on: str = "all",
+        hidden: Sequence[int] = PAPER_HIDDEN,
+        epochs: int = 20,
+        batch_size: int = 19,
+        learning_rate: float = 0.01,
+        k: float = 1.0,
+        random_state: int = 0,
+    ) -> None:
+        self.feature_set = feature_set
+        self.scale_on = scale_on
+        self.hidden = tuple(hidden)
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.k = k
+        self.random_state = random_state
+
+    def fit(
+        self,
+        train: FlowTable,
+        validation: FlowTable | None = None,
+        on_epoch: Callable[[EpochReport], None] | None = None,
+    ) -> FlowDetector:
+        """Learn the encoding from ``train``, then train on its normal rows only.
+
+        Rows count as normal when the file has no labels.
+        """
+        if self.scale_on not in SCALE_ON:
+            raise UsageError(f"scale_on must be one of {SCALE_ON}, got '{self.scale_on}'")
+        columns = train.layout.feature_columns(self.feature_set)
+        if not columns:
+            raise UsageError(
+                f"{train.source}: no feature columns left in feature set '{self.feature_set}'"
+            )
+        identifiers = [c.name for c in columns if c.identifier]
+        if identifiers:
+            log.warning(
+                "features include identifier columns %s: in a testbed they can reveal the label "
+                "through who talks to whom, not how; --feature-set sound drops them",
+                ", ".join(identifiers),
+            )
+        is_attack = train.is_attack() if train.has_labels else np.zeros(train.n_rows, dtype=bool)
+        normal = train.take(np.flatnonzero(~is_attack))
+        if normal.n_rows == 0:
+            raise TrainingError(_no_normal_rows_message(train))
+
+        self.layout_: Layout = train.layout
+        self.encoder_ = FeatureEncoder(columns).fit(train if self.scale_on == "all" else normal)
+        normal_rows, _ = self.encoder_.transform(normal)
+        validation_rows = None
+        if validation is not None and validation.n_rows:
+            validation_rows = (self.encoder_.transform(validation)[0], validation.is_attack())
+        self.autoencoder_ = AutoencoderDetector(
+            hidden=self.hidden,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            k=self.k,
+            random_state=self.random_state,
+        ).fit(normal_rows, validation_rows, on_epoch)
+        self.training_rows_ = {"normal": int(normal.n_rows), "attack": int(is_attack.sum())}
+        return self
+
+    @property
+    def feature_names_in_(self) -> list[str]:
+        return self.encoder_.feature_names
+
+    @property
+    def history_(self) -> TrainingHistory:
+        return self.autoencoder_.history_
+
+    @property
+    def threshold_(self) -> float:
+        return self.threshold_rule().value
+
+    def threshold_rule(self, k: float | None = None) -> MeanStdThreshold:
+        return self.autoencoder_.threshold_rule(self.k if k is None else k)
+
+    def transform(self, flows: FlowTable) -> tuple[np.ndarray, UnseenValues]:
+        """The scaled model-input matrix of ``flows``."""
+        self._check_fitted()
+        return self.encoder_.transform(flows)
+
+    def score(self, flows: FlowTable) -> np.ndarray:
+        """Reconstruction error of every row of ``flows``."""
+        return self.autoencoder_.score_samples(self.transform(flows)[0])
+
+    def predict(self, flows: FlowTable, k: float | None = None) -> np.ndarray:
+        """True (attack) for rows whose error is above the threshold."""
+        return self.threshold_rule(k).predict(self.score(flows))
+
+    @property
+    def layers_(self) -> list[DenseLayer]:
+        return self.autoencoder_.layers_
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "encoder_"):
+            raise UsageError("this detector is not trained yet: call fit() or load a model")
+
+
+def _no_normal_rows_message(train: FlowTable) -> str:
+    label = train.layout.label
+    assert label is not None
+    seen = sorted({str(v) for v in train.label_values()[:100000]})
+    shown = ", ".join(repr(v) for v in seen[:10]) + (" ..." if len(seen) > 10 else "")
+    return (
+        f"{train.source}: no normal rows to train on: no row has {label.column} = "
+        f"{label.normal_value!r} (values seen: {shown}); pick the normal value with --normal-value"
+    )

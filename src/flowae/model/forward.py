@@ -1,0 +1,82 @@
+"""The trained network as numpy float32 matrix products: scoring needs no torch.
+
+A network is a list of :class:`DenseLayer`. Tensor names follow the torch
+module (``encoder.0.weight`` ...), so weights move between the two as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+ACTIVATIONS = ("relu", "sigmoid", "linear")
+PAPER_HIDDEN = (12, 8, 5, 2)  # encoder sizes of the paper's Algorithm 1
+
+
+@dataclass(frozen=True)
+class DenseLayer:
+    """One affine layer and its activation; ``weight`` is (inputs, outputs), float32."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+    activation: str
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        y = x @ self.weight
+        y += self.bias
+        if self.activation == "relu":
+            np.maximum(y, 0.0, out=y)
+        elif self.activation == "sigmoid":
+            # 1 / (1 + exp(-y)) without overflow warnings for very negative y
+            np.negative(y, out=y)
+            np.clip(y, -88.0, 88.0, out=y)
+            np.exp(y, out=y)
+            y += 1.0
+            np.reciprocal(y, out=y)
+        return y
+
+
+def layers_from_tensors(
+    tensors: Mapping[str, np.ndarray], layer_names: Sequence[str], activations: Sequence[str]
+) -> list[DenseLayer]:
+    """Build the layer list from torch-named tensors (``name.weight`` is outputs x inputs)."""
+    return [
+        DenseLayer(
+            np.ascontiguousarray(tensors[f"{name}.weight"].T, dtype=np.float32),
+            np.ascontiguousarray(tensors[f"{name}.bias"], dtype=np.float32),
+            activation,
+        )
+        for name, activation in zip(layer_names, activations, strict=True)
+    ]
+
+
+def reconstruct(layers: Sequence[DenseLayer], x: np.ndarray) -> np.ndarray:
+    """The network's output for rows ``x`` (rows x features, float32)."""
+    y = np.asarray(x, dtype=np.float32)
+    for layer in layers:
+        y = layer(y)
+    return y
+
+
+def reconstruction_error(
+    layers: Sequence[DenseLayer], x: np.ndarray, chunk_rows: int = 65536
+) -> np.ndarray:
+    """Per-row mean squared error between ``x`` and its reconstruction (float32)."""
+    x = np.asarray(x, dtype=np.float32)
+    errors = np.empty(x.shape[0], dtype=np.float32)
+    for start in range(0, x.shape[0], chunk_rows):
+        block = x[start : start + chunk_rows]
+        diff = reconstruct(layers, block)
+        diff -= block
+        errors[start : start + chunk_rows] = np.einsum("ij,ij->i", diff, diff) / x.shape[1]
+    return errors
+
+
+def layer_plan(n_hidden: int) -> tuple[list[str], list[str]]:
+    """Torch names and activations of the dense layers, input to output."""
+    names = [f"encoder.{2 * i}" for i in range(n_hidden)]
+    names += [f"decoder.{2 * i}" for i in range(n_hidden)]
+    activations = ["relu"] * (2 * n_hidden - 1) + ["sigmoid"]
+    return names, activations
