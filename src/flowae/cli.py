@@ -1,0 +1,645 @@
+"""The ``flowae`` command line: parses options, calls the library, maps errors to exits.
+
+Exit codes: 0 success, 1 a problem with the input, model or options (one line
+on stderr, no traceback unless --debug), 2 bad command-line usage, 70 an
+internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import shlex
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flowae import __version__
+from flowae.data.layouts import FEATURE_SETS
+from flowae.data.reader import FlowTable, read_flows
+from flowae.errors import FlowAEError, UsageError
+from flowae.model.detector import SCALE_ON, FlowDetector
+from flowae.model.forward import PAPER_HIDDEN
+from flowae.model.history import EpochReport
+from flowae.output import atomic_directory, atomic_file, atomic_write_text
+
+log = logging.getLogger("flowae")
+stderr = Console(stderr=True)
+
+EXIT_PROBLEM = 1
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--quiet and --debug on every command, plus the error-to-exit-code mapping."""
+
+    @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors; no progress bars.")
+    @click.option("--debug", is_flag=True, help="Debug logs, and a traceback on errors.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, quiet: bool, debug: bool, **kwargs: Any) -> Any:
+        _configure_logging(quiet=quiet, debug=debug)
+        click.get_current_context().meta["flowae.progress"] = not quiet and stderr.is_terminal
+        try:
+            return func(*args, **kwargs)
+        except FlowAEError as error:
+            if debug:
+                raise
+            _fail(str(error), EXIT_PROBLEM)
+        except KeyboardInterrupt:
+            _fail("interrupted; no output was left half-written", EXIT_INTERRUPTED)
+        except OSError as error:
+            if debug:
+                raise
+            where = f"{error.filename}: " if error.filename else ""
+            _fail(f"{where}{error.strerror or error}", EXIT_PROBLEM)
+        except Exception as error:  # a bug: say so plainly, keep the traceback for --debug
+            if debug:
+                raise
+            _fail(
+                f"internal error: {type(error).__name__}: {error} (run with --debug for the "
+                "traceback, and please report it)",
+                EXIT_INTERNAL,
+            )
+
+    return wrapper
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"flowae: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _data_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--label-column",
+            metavar="NAME",
+            help="Column holding the ground truth. Bot-IoT files need none (attack, 0 = normal).",
+        ),
+        click.option(
+            "--normal-value",
+            metavar="VALUE",
+            help="Value of the label column that marks normal rows (e.g. Normal, 0, Benign).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--epochs",
+            default=20,
+            show_default=True,
+            type=click.IntRange(min=1),
+            help="Training epochs (the paper: 20).",
+        ),
+        click.option(
+            "--batch-size",
+            default=19,
+            show_default=True,
+            type=click.IntRange(min=1),
+            help="Mini-batch size (the paper: 19).",
+        ),
+        click.option(
+            "--learning-rate",
+            default=0.01,
+            show_default=True,
+            type=click.FloatRange(min=0, min_open=True),
+            help="Adam learning rate.",
+        ),
+        click.option(
+            "--seed",
+            default=0,
+            show_default=True,
+            type=int,
+            help="Seed of splits, weight initialisation and shuffling.",
+        ),
+        click.option(
+            "--hidden",
+            default=",".join(map(str, PAPER_HIDDEN)),
+            show_default=True,
+            callback=_parse_hidden,
+            metavar="SIZES",
+            help="Encoder layer sizes, comma-separated; the decoder mirrors them.",
+        ),
+        click.option(
+            "--scale-on",
+            default="all",
+            show_default=True,
+            type=click.Choice(SCALE_ON),
+            help="Fit vocabularies and MinMax ranges on all training rows (as the "
+            "paper scaled its data) or on the normal ones only.",
+        ),
+        click.option(
+            "--categorical",
+            multiple=True,
+            metavar="COLUMN",
+            help="Treat this column of a generic file as categorical (repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _parse_hidden(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected sizes like 12,8,5,2, got {value!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise click.BadParameter(f"layer sizes must be positive integers, got {value!r}")
+    return sizes
+
+
+def _feature_set_option(default: str) -> Callable[..., Any]:
+    return click.option(
+        "--feature-set",
+        default=default,
+        show_default=True,
+        type=click.Choice(list(FEATURE_SETS)),
+        help="paper: every non-label column, identifiers included (the paper's 16 Bot-IoT "
+        "inputs); sound: record ids, addresses, ports and times dropped.",
+    )
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="flowae")
+def cli() -> None:
+    """Detect IoT botnet traffic in network flows with an unsupervised deep autoencoder.
+
+    Train on normal flows, flag the flows the autoencoder cannot reconstruct.
+    Reads Bot-IoT files (10-best and full layouts, comma, semicolon or tab
+    separated) and any flow CSV whose label column you name.
+    """
+
+
+@cli.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Model directory to write (weights.safetensors + manifest.json).",
+)
+@_data_options
+@_feature_set_option("sound")
+@_training_options
+@click.option(
+    "--k",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Threshold = mean + k * std of the training-normal reconstruction error.",
+)
+@click.option(
+    "--validation-fraction",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Share of rows held out (stratified) to report validation loss per epoch; "
+    "0 trains on every normal row.",
+)
+@_common
+def train(
+    data: Path,
+    out: Path,
+    label_column: str | None,
+    normal_value: str | None,
+    feature_set: str,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    hidden: tuple[int, ...],
+    scale_on: str,
+    categorical: tuple[str, ...],
+    k: float,
+    validation_fraction: float,
+) -> None:
+    """Train a detector on the normal rows of DATA and save it to --out.
+
+    Rows whose label is the normal value are the training rows; without a
+    label column every row counts as normal. The threshold is set from the
+    training-normal reconstruction errors and stored with the model.
+    """
+    from flowae.data.splits import stratified_split
+    from flowae.persistence import save_model
+
+    flows = read_flows(
+        data, label_column=label_column, normal_value=normal_value, categorical=categorical
+    )
+    log.info("read %d rows from %s (layout %s)", flows.n_rows, data, flows.layout.name)
+    validation = None
+    if validation_fraction > 0 and flows.has_labels:
+        fit_rows, held_out = stratified_split(flows.is_attack(), validation_fraction, seed + 1)
+        flows, validation = flows.take(fit_rows), flows.take(held_out)
+    detector = FlowDetector(
+        feature_set=feature_set,
+        scale_on=scale_on,
+        hidden=hidden,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        k=k,
+        random_state=seed,
+    )
+    with _training_progress() as on_epoch:
+        detector.fit(flows, validation, on_epoch=lambda report: on_epoch("training", report))
+    save_model(detector, out)
+    history = detector.history_
+    log.info(
+        "trained on %d normal rows (%d features); final loss %.5f%s; threshold %s; saved to %s",
+        detector.training_rows_["normal"],
+        len(detector.feature_names_in_),
+        history.train_loss[-1],
+        f", validation {history.val_loss[-1]:.5f}" if history.val_loss else "",
+        detector.threshold_rule().describe(),
+        out,
+    )
+
+
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    default="-",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="CSV file to write, or - for standard output.",
+)
+@click.option(
+    "--k",
+    type=click.FloatRange(min=0),
+    help="Use mean + k * std as the threshold instead of the model's k (no retraining).",
+)
+@_data_options
+@_common
+def score(
+    model: Path,
+    data: Path,
+    out: Path,
+    k: float | None,
+    label_column: str | None,
+    normal_value: str | None,
+) -> None:
+    """Score every row of DATA with MODEL and write one output row per input row.
+
+    Columns: row (input row number, 1-based, header excluded),
+    reconstruction_error, is_anomaly (1 when above the threshold), and label
+    when the input has the model's label column.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pv
+
+    from flowae.persistence import load_model
+
+    detector = load_model(model)
+    flows = read_flows(
+        data,
+        layout=detector.layout_,
+        label_column=label_column,
+        normal_value=normal_value,
+        require_labels=False,
+    )
+    errors = detector.score(flows)
+    rule = detector.threshold_rule(k)
+    flagged = rule.predict(errors)
+    columns = {
+        "row": pa.array(flows.row_numbers),
+        "reconstruction_error": pa.array(errors),
+        "is_anomaly": pa.array(flagged.astype(np.int8)),
+    }
+    if flows.has_labels:
+        assert flows.layout.label is not None
+        columns["label"] = flows.table.column(flows.layout.label.column)
+    table = pa.table(columns)
+    if str(out) == "-":
+        sink = pa.BufferOutputStream()
+        pv.write_csv(table, sink)
+        sys.stdout.buffer.write(sink.getvalue().to_pybytes())
+        sys.stdout.flush()
+    else:
+        with atomic_file(out, "wb") as stream:
+            pv.write_csv(table, stream)
+    share = 100 * flagged.mean() if flows.n_rows else 0.0
+    log.info(
+        "scored %d rows of %s: %d flagged (%.2f %%) with threshold %s",
+        flows.n_rows,
+        data,
+        int(flagged.sum()),
+        share,
+        rule.describe(),
+    )
+
+
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--k",
+    "ks",
+    multiple=True,
+    type=click.FloatRange(min=0),
+    help="Threshold k to evaluate (repeatable); default: the model's k.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    help="Also write the metrics to this JSON file.",
+)
+@_data_options
+@_common
+def evaluate(
+    model: Path,
+    data: Path,
+    ks: tuple[float, ...],
+    json_path: Path | None,
+    label_column: str | None,
+    normal_value: str | None,
+) -> None:
+    """Compare MODEL's verdicts on labelled DATA with the truth.
+
+    Prints precision, recall, accuracy, F1, FPR, FNR, ROC-AUC and the
+    confusion counts for each threshold, with the rows each rate rests on.
+    """
+    from flowae.evaluation.metrics import detection_metrics
+    from flowae.evaluation.protocol import threshold_key
+    from flowae.persistence import load_model
+
+    detector = load_model(model)
+    flows = read_flows(
+        data,
+        layout=detector.layout_,
+        label_column=label_column,
+        normal_value=normal_value,
+        require_labels=True,
+    )
+    if not flows.has_labels:
+        raise UsageError(f"{data}: no label column to evaluate against; give --label-column")
+    errors = detector.score(flows)
+    truth = flows.is_attack()
+    results = {}
+    for k in ks or (detector.k,):
+        rule = detector.threshold_rule(k)
+        results[threshold_key(k)] = {
+            **detection_metrics(truth, rule.predict(errors), errors),
+            "threshold": rule.value,
+        }
+    _print_metrics(results, f"{data}: {int((~truth).sum())} normal, {int(truth.sum())} attack rows")
+    if json_path is not None:
+        document = {
+            "model": str(model),
+            "data": str(data),
+            "rows": flows.n_rows,
+            "thresholds": results,
+            "flowae_version": __version__,
+        }
+        atomic_write_text(json_path, json.dumps(document, indent=2) + "\n")
+
+
+@cli.command()
+@click.argument("train_file", metavar="TRAIN", type=click.Path(path_type=Path))
+@click.option(
+    "--test",
+    "test_file",
+    type=click.Path(path_type=Path),
+    help="Test file; without it TRAIN is split 64/16/20 (stratified, seeded).",
+)
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Directory for results.json and report.md (replaced if it holds an earlier run).",
+)
+@_data_options
+@_feature_set_option("paper")
+@_training_options
+@click.option(
+    "--k",
+    "ks",
+    multiple=True,
+    type=click.FloatRange(min=0),
+    default=(1.0, 3.0),
+    show_default=True,
+    help="Thresholds mean + k * std to evaluate (repeatable).",
+)
+@_common
+def reproduce(
+    train_file: Path,
+    test_file: Path | None,
+    out: Path,
+    label_column: str | None,
+    normal_value: str | None,
+    feature_set: str,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    hidden: tuple[int, ...],
+    scale_on: str,
+    categorical: tuple[str, ...],
+    ks: tuple[float, ...],
+) -> None:
+    """Run the paper's protocol on TRAIN (and --test) and write a report to --out.
+
+    Case 1 uses the data as given, Case 2 all normal rows plus as many
+    attack rows; each case trains once on its training-normal rows and is
+    evaluated at every k. 20 % of the training rows are validation.
+    """
+    from flowae.evaluation.protocol import ProtocolConfig, describe_data, results_document
+    from flowae.evaluation.protocol import reproduce as run_protocol
+    from flowae.evaluation.report import render_report
+
+    train_flows = read_flows(
+        train_file, label_column=label_column, normal_value=normal_value, categorical=categorical
+    )
+    log.info(
+        "read %d rows from %s (layout %s)", train_flows.n_rows, train_file, train_flows.layout.name
+    )
+    test_flows = None
+    if test_file is not None:
+        test_flows = _read_test_file(test_file, train_flows)
+    config = ProtocolConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        hidden=hidden,
+        seed=seed,
+        ks=tuple(sorted(set(ks))),
+        feature_set=feature_set,
+        scale_on=scale_on,
+    )
+    with _training_progress() as on_epoch:
+        results = run_protocol(train_flows, test_flows, config, on_epoch=on_epoch)
+    document = results_document(results, config, describe_data(train_flows, test_flows, config))
+    command = _command_line()
+    document = {"command": command, "flowae_version": __version__, "created": _today(), **document}
+    report = render_report(document, command=command, title=f"flowae reproduce: {train_file.name}")
+    with atomic_directory(out, replaceable="results.json") as directory:
+        (directory / "results.json").write_text(json.dumps(document, indent=2) + "\n")
+        (directory / "report.md").write_text(report)
+    for case, metrics in document["cases"].items():
+        for key, m in metrics.items():
+            log.info(
+                "%s %s: recall %s, FPR %s over %d normal test rows",
+                case,
+                key,
+                _fmt(m["recall"]),
+                _fmt(m["fpr"]),
+                m["n_normal"],
+            )
+    log.info("wrote %s and %s", out / "results.json", out / "report.md")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _read_test_file(path: Path, train_flows: FlowTable) -> FlowTable:
+    label = train_flows.layout.label
+    assert label is not None
+    return read_flows(
+        path,
+        layout=train_flows.layout,
+        label_column=label.column,
+        normal_value=label.normal_value,
+        require_labels=True,
+    )
+
+
+def _configure_logging(*, quiet: bool, debug: bool) -> None:
+    logger = logging.getLogger("flowae")
+    logger.handlers.clear()
+    if stderr.is_terminal:
+        handler: logging.Handler = RichHandler(console=stderr, show_time=False, show_path=debug)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("flowae: %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
+
+
+@contextmanager
+def _training_progress() -> Iterator[Callable[[str, EpochReport], None]]:
+    """A per-task epoch progress bar on stderr (only on a terminal, not with --quiet)."""
+    enabled = click.get_current_context().meta.get("flowae.progress", False)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[loss]}"),
+        TimeElapsedColumn(),
+        console=stderr,
+        disable=not enabled,
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_epoch(name: str, report: EpochReport) -> None:
+        if name not in tasks:
+            tasks[name] = progress.add_task(f"{name}: epoch", total=report.epochs, loss="")
+        val = "" if report.val_loss is None else f", validation {report.val_loss:.4f}"
+        progress.update(
+            tasks[name], completed=report.epoch, loss=f"loss {report.train_loss:.4f}{val}"
+        )
+
+    with progress:
+        yield on_epoch
+
+
+def _print_metrics(results: dict[str, dict[str, Any]], caption: str) -> None:
+    console = Console(width=100)
+    console.print(caption, highlight=False, soft_wrap=True)
+    table = Table()
+    table.add_column("metric")
+    for key in results:
+        table.add_column(key, justify="right")
+    rows = [
+        ("threshold", "threshold"),
+        ("precision", "precision"),
+        ("recall", "recall"),
+        ("accuracy", "accuracy"),
+        ("F1", "f1"),
+        ("FPR", "fpr"),
+        ("FNR", "fnr"),
+        ("ROC-AUC", "roc_auc"),
+        ("TP", "tp"),
+        ("FP", "fp"),
+        ("TN", "tn"),
+        ("FN", "fn"),
+    ]
+    for label, key in rows:
+        table.add_row(label, *(_fmt(m[key]) for m in results.values()))
+    console.print(table)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, int | np.integer):
+        return str(value)
+    return f"{value:.4g}"
+
+
+def _command_line() -> str:
+    """The command as the user could type it again (options as parsed, defaults elided)."""
+    ctx = click.get_current_context()
+    parts = ["flowae", ctx.info_name or "reproduce"]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.name in {"quiet", "debug"} or value is None:
+            continue
+        if isinstance(param, click.Argument):
+            parts.append(str(value))
+            continue
+        source = ctx.get_parameter_source(param.name or "")
+        if source is not None and source.name == "DEFAULT":
+            continue
+        flag = param.opts[0]
+        values = value if isinstance(value, tuple) and param.multiple else (value,)
+        for item in values:
+            if isinstance(item, tuple):
+                item = ",".join(map(str, item))
+            parts += [flag, f"{item:g}" if isinstance(item, float) else str(item)]
+    return shlex.join(parts)
+
+
+def _today() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def main() -> None:
+    """Entry point of the ``flowae`` console script."""
+    cli(prog_name="flowae")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Integration tests on the real public rows in ../shared/data (skipped when absent)."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from helpers import shared_file
+
+from flowae.cli import cli
+from flowae.data.layouts import Kind
+from flowae.data.reader import read_flows
+from flowae.errors import TrainingError
+from flowae.evaluation.protocol import ProtocolConfig, reproduce
+
+TENBEST = "bot-iot/minmin0111_bot_iot_sample_10best_attack_only.tsv"
+SUBSET = "bot-iot/sakshi450_pre_pocessed_data_full_colsubset.csv"
+
+
+def test_all_999_rows_of_the_10best_sample_with_hex_ports():
+    flows = read_flows(shared_file(TENBEST))
+    assert flows.layout.name == "botiot-10best"
+    assert flows.n_rows == 999
+    assert flows.is_attack().all()
+    category = flows.table.column("category").to_pylist()
+    assert {c: category.count(c) for c in set(category)} == {
+        "DDoS": 522,
+        "DoS": 450,
+        "Reconnaissance": 27,
+    }
+    # Data rows 171, 473 and 964 carry Argus' hex ICMP "ports" (0x0303 = 771)
+    sport = flows.table.column("sport").to_numpy(zero_copy_only=False)
+    dport = flows.table.column("dport").to_numpy(zero_copy_only=False)
+    assert sport.dtype.kind == "i"
+    assert [int(sport[r - 1]) for r in (171, 473, 964)] == [771, 771, 771]
+    assert [int(dport[r - 1]) for r in (171, 473, 964)] == [0x2600, 0x2500, 0x0AC0]
+    pk = flows.table.column("pkSeqID").to_numpy()
+    assert pk.min() == 947 and pk.max() == 3661619
+
+
+def test_the_10best_sample_has_no_normal_rows_to_train_on():
+    flows = read_flows(shared_file(TENBEST))
+    with pytest.raises(TrainingError, match="no normal rows to train on"):
+        reproduce(flows, None, ProtocolConfig(epochs=1))
+
+
+def test_the_bot_iot_subset_reads_with_its_label_column():
+    flows = read_flows(shared_file(SUBSET), label_column="category", normal_value="Normal")
+    assert flows.n_rows == 18867
+    assert int((~flows.is_attack()).sum()) == 6870
+    kinds = {c.name: c.kind for c in flows.layout.columns}
+    assert len(kinds) == 11
+    assert [name for name, kind in kinds.items() if kind == Kind.CATEGORY] == ["flgs", "proto"]
+
+
+def test_reproduce_on_the_bot_iot_subset(tmp_path):
+    path = shared_file(SUBSET)
+    out = tmp_path / "r"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "reproduce",
+            str(path),
+            "--label-column",
+            "category",
+            "--normal-value",
+            "Normal",
+            "--out",
+            str(out),
+            "--epochs",
+            "5",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    document = json.loads((out / "results.json").read_text())
+    for case in ("unbalanced", "balanced"):
+        for k in ("k=1", "k=3"):
+            metrics = document["cases"][case][k]
+            assert metrics["n_normal"] == 1374  # 20 % of 6870 normal rows
+            assert metrics["roc_auc"] > 0.8  # far from chance on real rows
+        assert document["cases"][case]["k=3"]["fpr"] <= document["cases"][case]["k=1"]["fpr"]
+    assert document["data"]["train"]["sha256"].startswith("e4964d18945fb855")
+
+
+def test_train_score_round_trip_on_real_rows(tmp_path):
+    path = shared_file(SUBSET)
+    model = tmp_path / "m"
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            cli, ["train", str(path), "--out", str(model), "--epochs", "2", "--quiet"]
+        ).exit_code
+        == 0
+    )
+    out = tmp_path / "s.csv"
+    assert (
+        runner.invoke(cli, ["score", str(model), str(path), "--out", str(out), "--quiet"]).exit_code
+        == 0
+    )
+    scores = np.genfromtxt(out, delimiter=",", names=True, dtype=None, encoding="utf-8")
+    assert scores.shape == (18867,)
+    assert np.all(np.isfinite(scores["reconstruction_error"]))
