@@ -140,14 +140,6 @@ def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Encoder layer sizes, comma-separated; the decoder mirrors them.",
         ),
         click.option(
-            "--scale-on",
-            default="all",
-            show_default=True,
-            type=click.Choice(SCALE_ON),
-            help="Fit vocabularies and MinMax ranges on all training rows (as the "
-            "paper scaled its data) or on the normal ones only.",
-        ),
-        click.option(
             "--categorical",
             multiple=True,
             metavar="COLUMN",
@@ -167,6 +159,17 @@ def _parse_hidden(_ctx: click.Context, _param: click.Parameter, value: str) -> t
     if not sizes or min(sizes) < 1:
         raise click.BadParameter(f"layer sizes must be positive integers, got {value!r}")
     return sizes
+
+
+def _scale_on_option(default: str) -> Callable[..., Any]:
+    return click.option(
+        "--scale-on",
+        default=default,
+        show_default=True,
+        type=click.Choice(SCALE_ON),
+        help="Fit vocabularies and MinMax ranges on all training rows (as the paper scaled "
+        "its data) or on the normal rows only (nothing learned from attacks).",
+    )
 
 
 def _feature_set_option(default: str) -> Callable[..., Any]:
@@ -205,6 +208,7 @@ def cli() -> None:
 )
 @_data_options
 @_feature_set_option("sound")
+@_scale_on_option("normal")
 @_training_options
 @click.option(
     "--k",
@@ -439,6 +443,7 @@ def evaluate(
 )
 @_data_options
 @_feature_set_option("paper")
+@_scale_on_option("all")
 @_training_options
 @click.option(
     "--k",

@@ -124,7 +124,7 @@ class FlowDetector:
         self,
         *,
         feature_set: str = "sound",
-        scale_on: str = "all",
+        scale_on: str = "normal",
         hidden: Sequence[int] = PAPER_HIDDEN,
         epochs: int = 20,
         batch_size: int = 19,
