@@ -18,13 +18,56 @@ from typing import IO
 from flowae.errors import FlowAEError
 
 
+def prepare_output_file(path: str | Path) -> Path:
+    """Check that ``path`` can be written, creating missing parent directories.
+
+    Call it before long work so a bad --out fails in a second, not after training.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise FlowAEError(f"{path}: is a directory, expected a file name to write")
+    _writable_parent(path)
+    return path
+
+
+def prepare_output_directory(path: str | Path, *, replaceable: str) -> Path:
+    """Check that the directory ``path`` can be (re)placed by a new output.
+
+    An existing ``path`` may be replaced only if it is empty or holds the file
+    ``replaceable`` (an earlier output of the same kind), so a typo cannot wipe
+    a user's directory. Missing parent directories are created.
+    """
+    path = Path(path)
+    if path.exists():
+        if not path.is_dir():
+            raise FlowAEError(f"{path}: exists and is not a directory")
+        if any(path.iterdir()) and not (path / replaceable).is_file():
+            raise FlowAEError(
+                f"{path}: exists and is not a flowae output (no {replaceable}); "
+                "choose another --out or remove it"
+            )
+    _writable_parent(path)
+    return path
+
+
+def _writable_parent(path: Path) -> Path:
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise FlowAEError(f"{path}: {parent} is not a directory")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FlowAEError(f"{path}: cannot create {parent} ({error.strerror})") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise FlowAEError(f"{path}: no permission to write in {parent}")
+    return parent
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO]:  # type: ignore[type-arg]
     """Open a temporary file that replaces ``path`` only when the block succeeds."""
-    path = Path(path)
+    path = prepare_output_file(path)
     directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FlowAEError(f"{path}: the directory {directory} does not exist")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=directory)
     try:
         encoding = None if "b" in mode else "utf-8"
@@ -57,22 +100,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_directory(path: str | Path, *, replaceable: str) -> Iterator[Path]:
     """Build a directory under a temporary name, then move it to ``path``.
 
-    An existing ``path`` is replaced only if it is empty or contains the file
-    ``replaceable`` (i.e. it is an earlier output of the same kind); anything
-    else is refused so a typo cannot wipe a user's directory.
+    See :func:`prepare_output_directory` for when an existing ``path`` may
+    be replaced.
     """
-    path = Path(path)
+    path = prepare_output_directory(path, replaceable=replaceable)
     parent = path.parent if str(path.parent) else Path(".")
-    if path.exists():
-        if not path.is_dir():
-            raise FlowAEError(f"{path}: exists and is not a directory")
-        if any(path.iterdir()) and not (path / replaceable).is_file():
-            raise FlowAEError(
-                f"{path}: exists and is not a flowae output (no {replaceable}); "
-                "choose another --out or remove it"
-            )
-    if not parent.is_dir():
-        raise FlowAEError(f"{path}: the directory {parent} does not exist")
     temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
     try:
         yield temporary

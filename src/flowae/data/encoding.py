@@ -79,13 +79,18 @@ class FeatureEncoder:
         self.data_max_ = raw.max(axis=0)
         return self
 
-    def transform(self, flows: FlowTable) -> tuple[np.ndarray, UnseenValues]:
-        """The scaled matrix (rows x features, float32) and the unseen categorical values."""
+    def transform(
+        self, flows: FlowTable, *, warn_unseen: bool = True
+    ) -> tuple[np.ndarray, UnseenValues]:
+        """The scaled matrix (rows x features, float32) and the unseen categorical values.
+
+        ``warn_unseen`` logs a warning naming the unseen values (for scoring).
+        """
         raw, unseen = self._encode(flows)
         span = self.data_max_ - self.data_min_
         span = np.where(span == 0, 1.0, span)  # constant column: maps to 0, like scikit-learn
         scaled = ((raw - self.data_min_) / span).astype(np.float32)
-        if unseen.counts:
+        if unseen.counts and warn_unseen:
             log.warning(
                 "%s: %s rows have categorical values never seen in training, scored as unknown: %s",
                 flows.source,

@@ -263,6 +263,13 @@ def recognise_layout(
 
     if label is None:
         label = _implied_label(header)
+    if label is None and not require_label:
+        label_like = [c for c in header if c in LABEL_LIKE]
+        if label_like:
+            raise UsageError(
+                f"{source}: column(s) {', '.join(label_like)} look like labels; name the label "
+                "with --label-column and --normal-value so attack rows are not learnt as normal"
+            )
     if label is None and require_label:
         raise UsageError(
             f"{source}: the header matches no known layout and no label column was given. "

@@ -66,8 +66,14 @@ class FlowTable:
         assert self.layout.label is not None
         return np.asarray(self.table.column(self.layout.label.column).to_pylist(), dtype=object)
 
-    def is_attack(self) -> np.ndarray:
-        """Ground truth as booleans: True where the label is not the normal value."""
+    def is_attack(self, *, unlabelled_as_normal: bool = False) -> np.ndarray:
+        """Ground truth as booleans: True where the label is not the normal value.
+
+        A file without labels raises, unless ``unlabelled_as_normal`` (training
+        on unlabelled traffic, which is presumed normal).
+        """
+        if not self.has_labels and unlabelled_as_normal:
+            return np.zeros(self.n_rows, dtype=bool)
         if not self.has_labels:
             raise UsageError(
                 f"{self.source}: has no label column, so normal and attack rows cannot be told "

@@ -165,17 +165,18 @@ class FlowDetector:
                 "through who talks to whom, not how; --feature-set sound drops them",
                 ", ".join(identifiers),
             )
-        is_attack = train.is_attack() if train.has_labels else np.zeros(train.n_rows, dtype=bool)
+        is_attack = train.is_attack(unlabelled_as_normal=True)
         normal = train.take(np.flatnonzero(~is_attack))
         if normal.n_rows == 0:
             raise TrainingError(_no_normal_rows_message(train))
 
         self.layout_: Layout = train.layout
         self.encoder_ = FeatureEncoder(columns).fit(train if self.scale_on == "all" else normal)
-        normal_rows, _ = self.encoder_.transform(normal)
+        normal_rows, _ = self.encoder_.transform(normal, warn_unseen=False)
         validation_rows = None
         if validation is not None and validation.n_rows:
-            validation_rows = (self.encoder_.transform(validation)[0], validation.is_attack())
+            matrix, _ = self.encoder_.transform(validation, warn_unseen=False)
+            validation_rows = (matrix, validation.is_attack(unlabelled_as_normal=True))
         self.autoencoder_ = AutoencoderDetector(
             hidden=self.hidden,
             epochs=self.epochs,
@@ -202,10 +203,12 @@ class FlowDetector:
     def threshold_rule(self, k: float | None = None) -> MeanStdThreshold:
         return self.autoencoder_.threshold_rule(self.k if k is None else k)
 
-    def transform(self, flows: FlowTable) -> tuple[np.ndarray, UnseenValues]:
-        """The scaled model-input matrix of ``flows``."""
+    def transform(
+        self, flows: FlowTable, *, warn_unseen: bool = True
+    ) -> tuple[np.ndarray, UnseenValues]:
+        """The scaled model-input matrix of ``flows`` and its unseen categorical values."""
         self._check_fitted()
-        return self.encoder_.transform(flows)
+        return self.encoder_.transform(flows, warn_unseen=warn_unseen)
 
     def score(self, flows: FlowTable) -> np.ndarray:
         """Reconstruction error of every row of ``flows``."""
@@ -231,5 +234,7 @@ def _no_normal_rows_message(train: FlowTable) -> str:
     shown = ", ".join(repr(v) for v in seen[:10]) + (" ..." if len(seen) > 10 else "")
     return (
         f"{train.source}: no normal rows to train on: no row has {label.column} = "
-        f"{label.normal_value!r} (values seen: {shown}); pick the normal value with --normal-value"
+        f"{label.normal_value!r} (values seen: {shown}); the autoencoder learns from normal "
+        "traffic only, so train on a file with normal rows or name the right label with "
+        "--label-column and --normal-value"
     )
