@@ -81,6 +81,9 @@ def test_reproduce_on_the_bot_iot_subset(tmp_path):
             assert metrics["roc_auc"] > 0.8  # far from chance on real rows
         assert document["cases"][case]["k=3"]["fpr"] <= document["cases"][case]["k=1"]["fpr"]
     assert document["data"]["train"]["sha256"].startswith("e4964d18945fb855")
+    gmm = document["baselines"]["gmm_lof"]["unbalanced"]["k=1"]
+    assert gmm["roc_auc"] > 0.8 and gmm["n_normal"] == 1374
+    assert (out / "report.html").is_file()
 
 
 def test_train_score_round_trip_on_real_rows(tmp_path):

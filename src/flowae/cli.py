@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from flowae import __version__
+from flowae.baselines import BASELINES
 from flowae.data.layouts import FEATURE_SETS
 from flowae.data.reader import FlowTable, read_flows
 from flowae.errors import FlowAEError, UsageError
@@ -161,6 +162,21 @@ def _parse_hidden(_ctx: click.Context, _param: click.Parameter, value: str) -> t
     return sizes
 
 
+def _parse_baselines(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
+    if value == "all":
+        return tuple(BASELINES)
+    if value == "none":
+        return ()
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = [name for name in names if name not in BASELINES]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown baseline(s) {', '.join(unknown)}: expected all, none or some of "
+            + ", ".join(BASELINES)
+        )
+    return names
+
+
 def _scale_on_option(default: str) -> Callable[..., Any]:
     return click.option(
         "--scale-on",
@@ -197,7 +213,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(short_help="Learn normal traffic from DATA and save a model.")
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -249,15 +265,26 @@ def train(
     training-normal reconstruction errors and stored with the model.
     """
     from flowae.data.splits import stratified_split
-    from flowae.persistence import save_model
+    from flowae.output import prepare_output_directory
+    from flowae.persistence import MANIFEST, save_model
 
+    prepare_output_directory(out, replaceable=MANIFEST)
     flows = read_flows(
-        data, label_column=label_column, normal_value=normal_value, categorical=categorical
+        data,
+        label_column=label_column,
+        normal_value=normal_value,
+        categorical=categorical,
+        require_labels=False,
     )
     log.info("read %d rows from %s (layout %s)", flows.n_rows, data, flows.layout.name)
+    if not flows.has_labels:
+        log.warning(
+            "%s has no label column: all %d rows are treated as normal traffic", data, flows.n_rows
+        )
+    is_attack = flows.is_attack(unlabelled_as_normal=True)
     validation = None
-    if validation_fraction > 0 and flows.has_labels:
-        fit_rows, held_out = stratified_split(flows.is_attack(), validation_fraction, seed + 1)
+    if validation_fraction > 0 and flows.n_rows > 1:
+        fit_rows, held_out = stratified_split(is_attack, validation_fraction, seed + 1)
         flows, validation = flows.take(fit_rows), flows.take(held_out)
     detector = FlowDetector(
         feature_set=feature_set,
@@ -274,17 +301,26 @@ def train(
     save_model(detector, out)
     history = detector.history_
     log.info(
-        "trained on %d normal rows (%d features); final loss %.5f%s; threshold %s; saved to %s",
+        "trained on %d normal rows (%d features); final training loss %.5f",
         detector.training_rows_["normal"],
         len(detector.feature_names_in_),
         history.train_loss[-1],
-        f", validation {history.val_loss[-1]:.5f}" if history.val_loss else "",
-        detector.threshold_rule().describe(),
-        out,
     )
+    if history.val_normal_loss and validation is not None:
+        held_out_attack = validation.is_attack(unlabelled_as_normal=True)
+        log.info(
+            "held-out loss: %.5f on %d normal rows%s",
+            history.val_normal_loss[-1],
+            int((~held_out_attack).sum()),
+            f", {history.val_loss[-1]:.5f} on all held-out rows (attacks included, so "
+            "higher by design)"
+            if held_out_attack.any()
+            else "",
+        )
+    log.info("threshold %s; saved to %s", detector.threshold_rule().describe(), out)
 
 
-@cli.command()
+@cli.command(short_help="Score every row of DATA: error and verdict per row.")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option(
@@ -319,8 +355,11 @@ def score(
     import pyarrow as pa
     import pyarrow.csv as pv
 
+    from flowae.output import prepare_output_file
     from flowae.persistence import load_model
 
+    if str(out) != "-":
+        prepare_output_file(out)
     detector = load_model(model)
     flows = read_flows(
         data,
@@ -360,7 +399,7 @@ def score(
     )
 
 
-@cli.command()
+@cli.command(short_help="Metrics of a model on labelled DATA.")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option(
@@ -393,8 +432,11 @@ def evaluate(
     """
     from flowae.evaluation.metrics import detection_metrics
     from flowae.evaluation.protocol import threshold_key
+    from flowae.output import prepare_output_file
     from flowae.persistence import load_model
 
+    if json_path is not None:
+        prepare_output_file(json_path)
     detector = load_model(model)
     flows = read_flows(
         data,
@@ -426,7 +468,7 @@ def evaluate(
         atomic_write_text(json_path, json.dumps(document, indent=2) + "\n")
 
 
-@cli.command()
+@cli.command(short_help="The paper's protocol and report, with baselines and seeds.")
 @click.argument("train_file", metavar="TRAIN", type=click.Path(path_type=Path))
 @click.option(
     "--test",
@@ -439,7 +481,8 @@ def evaluate(
     "-o",
     required=True,
     type=click.Path(path_type=Path),
-    help="Directory for results.json and report.md (replaced if it holds an earlier run).",
+    help="Directory for results.json, report.md, report.html and figures (replaced if it "
+    "holds an earlier run).",
 )
 @_data_options
 @_feature_set_option("paper")
@@ -453,6 +496,23 @@ def evaluate(
     default=(1.0, 3.0),
     show_default=True,
     help="Thresholds mean + k * std to evaluate (repeatable).",
+)
+@click.option(
+    "--seeds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Repeat the whole protocol with seeds SEED, SEED+1, ...; the report gives mean, "
+    "std and bootstrap 95 % intervals.",
+)
+@click.option(
+    "--baselines",
+    default="all",
+    show_default=True,
+    callback=_parse_baselines,
+    metavar="LIST",
+    help="Detectors to run beside the autoencoder under the same protocol: all, none, or a "
+    "comma-separated list of " + ", ".join(BASELINES) + ".",
 )
 @_common
 def reproduce(
@@ -470,17 +530,24 @@ def reproduce(
     scale_on: str,
     categorical: tuple[str, ...],
     ks: tuple[float, ...],
+    seeds: int,
+    baselines: tuple[str, ...],
 ) -> None:
     """Run the paper's protocol on TRAIN (and --test) and write a report to --out.
 
     Case 1 uses the data as given, Case 2 all normal rows plus as many
     attack rows; each case trains once on its training-normal rows and is
-    evaluated at every k. 20 % of the training rows are validation.
+    evaluated at every k, beside the baselines under the same protocol. 20 %
+    of the training rows are validation. --out receives results.json,
+    report.md, report.html (figures embedded) and the figures as PNG files.
     """
+    from flowae.evaluation.figures import write_figures
     from flowae.evaluation.protocol import ProtocolConfig, describe_data, results_document
     from flowae.evaluation.protocol import reproduce as run_protocol
-    from flowae.evaluation.report import render_report
+    from flowae.evaluation.report import render_html, render_report
+    from flowae.output import prepare_output_directory
 
+    prepare_output_directory(out, replaceable="results.json")
     train_flows = read_flows(
         train_file, label_column=label_column, normal_value=normal_value, categorical=categorical
     )
@@ -499,16 +566,21 @@ def reproduce(
         ks=tuple(sorted(set(ks))),
         feature_set=feature_set,
         scale_on=scale_on,
+        seeds=seeds,
+        baselines=baselines,
     )
-    with _training_progress() as on_epoch:
-        results = run_protocol(train_flows, test_flows, config, on_epoch=on_epoch)
-    document = results_document(results, config, describe_data(train_flows, test_flows, config))
+    with _training_progress(runs=seeds * 2) as on_epoch:
+        run = run_protocol(train_flows, test_flows, config, on_epoch=on_epoch)
+    document = results_document(run, describe_data(train_flows, test_flows, config))
     command = _command_line()
     document = {"command": command, "flowae_version": __version__, "created": _today(), **document}
-    report = render_report(document, command=command, title=f"flowae reproduce: {train_file.name}")
+    title = f"flowae reproduce: {train_file.name}"
     with atomic_directory(out, replaceable="results.json") as directory:
+        figures = write_figures(run, directory)
+        report = render_report(document, command=command, title=title, figures=figures)
         (directory / "results.json").write_text(json.dumps(document, indent=2) + "\n")
         (directory / "report.md").write_text(report)
+        (directory / "report.html").write_text(render_html(report, directory, title=title))
     for case, metrics in document["cases"].items():
         for key, m in metrics.items():
             log.info(
@@ -519,7 +591,7 @@ def reproduce(
                 _fmt(m["fpr"]),
                 m["n_normal"],
             )
-    log.info("wrote %s and %s", out / "results.json", out / "report.md")
+    log.info("wrote results.json, report.md, report.html and %d figures to %s", len(figures), out)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -551,8 +623,8 @@ def _configure_logging(*, quiet: bool, debug: bool) -> None:
 
 
 @contextmanager
-def _training_progress() -> Iterator[Callable[[str, EpochReport], None]]:
-    """A per-task epoch progress bar on stderr (only on a terminal, not with --quiet)."""
+def _training_progress(runs: int = 1) -> Iterator[Callable[[str, EpochReport], None]]:
+    """One progress bar over ``runs`` trainings, on stderr (a terminal only, not --quiet)."""
     enabled = click.get_current_context().meta.get("flowae.progress", False)
     progress = Progress(
         TextColumn("{task.description}"),
@@ -562,16 +634,20 @@ def _training_progress() -> Iterator[Callable[[str, EpochReport], None]]:
         TimeElapsedColumn(),
         console=stderr,
         disable=not enabled,
-        transient=False,
     )
-    tasks: dict[str, Any] = {}
+    task = progress.add_task("training", total=None, loss="")
+    done = 0
 
     def on_epoch(name: str, report: EpochReport) -> None:
-        if name not in tasks:
-            tasks[name] = progress.add_task(f"{name}: epoch", total=report.epochs, loss="")
+        nonlocal done
+        done += 1
         val = "" if report.val_loss is None else f", validation {report.val_loss:.4f}"
         progress.update(
-            tasks[name], completed=report.epoch, loss=f"loss {report.train_loss:.4f}{val}"
+            task,
+            total=runs * report.epochs,
+            completed=done,
+            description=f"{name}: epoch {report.epoch}/{report.epochs}",
+            loss=f"loss {report.train_loss:.4f}{val}",
         )
 
     with progress:

@@ -1,4 +1,4 @@
-"""The paper's evaluation protocol: two cases, two thresholds, one training per case.
+"""The paper's evaluation protocol: two cases, two thresholds, repeated over seeds.
 
 With a training and a test file, the test file is the test set and a seeded,
 stratified 20 % of the training file is validation. With one file, a seeded
@@ -6,7 +6,11 @@ stratified 64/16/20 split gives training, validation and test rows. Case 1
 uses the rows as given; Case 2 keeps all normal rows and as many attack rows
 (sampled with the seed) and splits them the same way. The network trains on
 the normal rows of the training split only; every threshold is evaluated on
-the same trained network.
+the same trained network. The baselines are fitted on the same scaled
+training-normal rows and scored on the same test rows.
+
+The whole protocol (splits, sampling, training, baselines) is repeated for
+``seeds`` consecutive seeds; the first seed's run is kept whole for figures.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from flowae.baselines import BASELINES, BaselineDetector
 from flowae.data.reader import FlowTable, file_sha256
 from flowae.data.splits import balanced_rows, stratified_split
-from flowae.errors import TrainingError
+from flowae.errors import TrainingError, UsageError
 from flowae.evaluation.metrics import detection_metrics
 from flowae.evaluation.paper import TABLE_1
+from flowae.evaluation.statistics import summarise_runs
 from flowae.model.detector import FlowDetector
 from flowae.model.forward import PAPER_HIDDEN
 from flowae.model.history import EpochReport
@@ -40,14 +46,22 @@ class ProtocolConfig:
     learning_rate: float = 0.01
     hidden: tuple[int, ...] = PAPER_HIDDEN
     seed: int = 0
+    seeds: int = 5  # repeats with seeds seed, seed + 1, ...
     ks: tuple[float, ...] = (1.0, 3.0)
     feature_set: str = "paper"
     scale_on: str = "all"
+    baselines: tuple[str, ...] = tuple(BASELINES)
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [self.seed + i for i in range(self.seeds)]
 
     def to_dict(self) -> dict[str, Any]:
         state = asdict(self)
         state["hidden"] = list(self.hidden)
         state["ks"] = list(self.ks)
+        state["baselines"] = list(self.baselines)
+        state["seed_list"] = self.seed_list
         state["threshold_rule"] = "mean + k * std of the training-normal reconstruction error"
         return state
 
@@ -69,13 +83,35 @@ class CaseSplit:
 
 @dataclass
 class CaseResult:
-    """One trained case: the detector, its split, test scores and metrics per threshold."""
+    """One case trained with one seed: detectors, test scores and metrics per threshold.
+
+    ``metrics`` and ``baseline_metrics`` map "k=1"-style keys to metric dicts
+    (each with its ``threshold``).
+    """
 
     name: str
+    seed: int
     split: CaseSplit
     detector: FlowDetector
     test_errors: np.ndarray
-    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # "k=1" -> metrics
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    baselines: dict[str, BaselineDetector] = field(default_factory=dict)
+    baseline_scores: dict[str, np.ndarray] = field(default_factory=dict)
+    baseline_metrics: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass
+class ProtocolRun:
+    """Every case for every seed; ``results[i]`` holds the cases of seed ``seeds[i]``."""
+
+    config: ProtocolConfig
+    seeds: list[int]
+    results: list[dict[str, CaseResult]]
+
+    @property
+    def first(self) -> dict[str, CaseResult]:
+        """The first seed's cases, kept whole (detectors, splits, scores) for figures."""
+        return self.results[0]
 
 
 def threshold_key(k: float) -> str:
@@ -107,9 +143,11 @@ def run_case(
     config: ProtocolConfig,
     *,
     name: str,
+    seed: int | None = None,
     on_epoch: Callable[[EpochReport], None] | None = None,
 ) -> CaseResult:
-    """Train on the split's normal training rows and evaluate every ``k`` on its test rows."""
+    """Train on the split's normal training rows; evaluate every ``k`` and every baseline."""
+    seed = config.seed if seed is None else seed
     if not (~split.train.is_attack()).any():
         raise TrainingError(
             f"{name} case: the training split has no normal rows to train on "
@@ -123,65 +161,48 @@ def run_case(
         batch_size=config.batch_size,
         learning_rate=config.learning_rate,
         k=config.ks[0],
-        random_state=config.seed,
+        random_state=seed,
     ).fit(split.train, split.validation, on_epoch)
-    errors = detector.score(split.test)
+    test_rows = detector.transform(split.test, warn_unseen=False)[0]
+    errors = detector.autoencoder_.score_samples(test_rows)
     truth = split.test.is_attack()
-    result = CaseResult(name, split, detector, errors)
-    for k in config.ks:
-        predicted = detector.threshold_rule(k).predict(errors)
-        result.metrics[threshold_key(k)] = detection_metrics(truth, predicted, errors)
+    result = CaseResult(name, seed, split, detector, errors)
+    result.metrics = _metrics_per_k(truth, errors, detector.threshold_rule, config.ks)
+
+    normal_train = split.train.take(np.flatnonzero(~split.train.is_attack()))
+    normal_rows = detector.transform(normal_train, warn_unseen=False)[0]
+    for baseline_name in config.baselines:
+        if baseline_name not in BASELINES:
+            raise UsageError(
+                f"unknown baseline {baseline_name!r}: expected one of {', '.join(BASELINES)}"
+            )
+        baseline = BASELINES[baseline_name](k=config.ks[0], random_state=seed)
+        if normal_rows.shape[0] < 2:
+            continue
+        baseline.fit(normal_rows)
+        scores = baseline.score_samples(test_rows)
+        result.baselines[baseline_name] = baseline
+        result.baseline_scores[baseline_name] = scores
+        result.baseline_metrics[baseline_name] = _metrics_per_k(
+            truth, scores, baseline.threshold_rule, config.ks
+        )
     return result
 
 
-def results_document(
-    results: Sequence[CaseResult],
-    config: ProtocolConfig,
-    data: dict[str, Any],
-) -> dict[str, Any]:
-    """The JSON-ready ``results.json`` content.
-
-    Shape: ``{"cases": {case: {"k=1": metrics, ...}}, "config": ..., "data": ...,
-    "training": {case: history and threshold statistics}, "paper": Table 1}``.
-    """
-    cases: dict[str, Any] = {}
-    training: dict[str, Any] = {}
-    rows: dict[str, Any] = {}
-    for result in results:
-        case_metrics = {}
-        for key, metrics in result.metrics.items():
-            k = float(key.split("=", 1)[1])
-            case_metrics[key] = {
-                **metrics,
-                "threshold": result.detector.threshold_rule(k).value,
-                "paper": TABLE_1.get(result.name, {}).get(key),
-            }
-        cases[result.name] = case_metrics
-        statistics = result.detector.threshold_rule()
-        training[result.name] = {
-            **result.detector.history_.to_dict(),
-            "normal_error_mean": statistics.mean,
-            "normal_error_std": statistics.std,
-            "normal_rows": statistics.n_rows,
+def _metrics_per_k(
+    truth: np.ndarray,
+    scores: np.ndarray,
+    rule_for: Callable[[float], Any],
+    ks: Sequence[float],
+) -> dict[str, dict[str, Any]]:
+    metrics = {}
+    for k in ks:
+        rule = rule_for(k)
+        metrics[threshold_key(k)] = {
+            **detection_metrics(truth, rule.predict(scores), scores),
+            "threshold": rule.value,
         }
-        rows[result.name] = result.split.row_counts()
-    return {
-        "cases": cases,
-        "config": config.to_dict(),
-        "data": {**data, "rows": rows},
-        "training": training,
-        "paper": {"table_1": TABLE_1},
-    }
-
-
-def _class_counts(flows: FlowTable) -> dict[str, int]:
-    is_attack = flows.is_attack()
-    return {"normal": int((~is_attack).sum()), "attack": int(is_attack.sum())}
-
-
-def _describe_counts(flows: FlowTable) -> str:
-    counts = _class_counts(flows)
-    return f"{counts['normal']} normal and {counts['attack']} attack rows"
+    return metrics
 
 
 def reproduce(
@@ -190,53 +211,124 @@ def reproduce(
     config: ProtocolConfig,
     *,
     on_epoch: Callable[[str, EpochReport], None] | None = None,
-) -> list[CaseResult]:
-    """Run both cases of the protocol; ``on_epoch(case, report)`` follows training."""
+) -> ProtocolRun:
+    """Run both cases for every seed; ``on_epoch(task, report)`` follows training."""
+    if config.seeds < 1:
+        raise UsageError(f"seeds must be at least 1, got {config.seeds}")
     for flows in (train_file, test_file):
         if flows is not None and flows.n_rows == 0:
             raise TrainingError(f"{flows.source}: has a header but no rows")
     if not (~train_file.is_attack()).any():
         counts = _describe_counts(train_file)
-        raise TrainingError(
-            f"{train_file.source}: no normal rows to train on ({counts}; normal means "
-            f"{train_file.layout.label.column} = {train_file.layout.label.normal_value!r})"
-            if train_file.layout.label
-            else f"{train_file.source}: no normal rows to train on"
-        )
-    results = []
-    for case in CASES:
-        split = make_split(train_file, test_file, case=case, seed=config.seed)
-        callback = None
-        if on_epoch is not None:
-            callback = _bind_case(on_epoch, case)
-        results.append(run_case(split, config, name=case, on_epoch=callback))
-    return results
+        label = train_file.layout.label
+        meaning = f"; normal means {label.column} = {label.normal_value!r}" if label else ""
+        raise TrainingError(f"{train_file.source}: no normal rows to train on ({counts}{meaning})")
+    results: list[dict[str, CaseResult]] = []
+    for seed in config.seed_list:
+        cases = {}
+        for case in CASES:
+            split = make_split(train_file, test_file, case=case, seed=seed)
+            callback = None
+            if on_epoch is not None:
+                task = f"seed {seed}, {case}" if config.seeds > 1 else case
+                callback = _bind_task(on_epoch, task)
+            cases[case] = run_case(split, config, name=case, seed=seed, on_epoch=callback)
+        results.append(cases if not results else {c: _lighten(r) for c, r in cases.items()})
+    return ProtocolRun(config, config.seed_list, results)
 
 
-def _bind_case(
-    on_epoch: Callable[[str, EpochReport], None], case: str
+def _lighten(result: CaseResult) -> CaseResult:
+    """Drop the test scores and fitted baselines of runs that are not plotted."""
+    result.test_errors = result.test_errors[:0]
+    result.baseline_scores = {}
+    result.baselines = {}
+    return result
+
+
+def _bind_task(
+    on_epoch: Callable[[str, EpochReport], None], task: str
 ) -> Callable[[EpochReport], None]:
-    return lambda report: on_epoch(case, report)
+    return lambda report: on_epoch(task, report)
+
+
+def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-ready ``results.json`` content.
+
+    ``{"cases": {case: {"k=1": summary, ...}}, "baselines": {name: {case: {"k=1":
+    summary}}}, "config", "data", "training", "paper"}``, where a summary holds
+    the metric keys (rates averaged over seeds, counts pooled), their ``std``,
+    ``ci95`` for recall and FPR, and the per-seed values.
+    """
+    cases: dict[str, Any] = {}
+    for case in CASES:
+        cases[case] = {}
+        for key in run.first[case].metrics:
+            summary = summarise_runs([r[case].metrics[key] for r in run.results], run.seeds)
+            summary["paper"] = TABLE_1.get(case, {}).get(key)
+            cases[case][key] = summary
+    baselines: dict[str, Any] = {}
+    for name in run.config.baselines:
+        if name not in run.first[CASES[0]].baseline_metrics:
+            continue
+        baselines[name] = {
+            "description": BASELINES[name].description,
+            **{
+                case: {
+                    key: summarise_runs(
+                        [r[case].baseline_metrics[name][key] for r in run.results], run.seeds
+                    )
+                    for key in run.first[case].baseline_metrics[name]
+                }
+                for case in CASES
+            },
+        }
+    training: dict[str, Any] = {}
+    rows: dict[str, Any] = {}
+    for case, result in run.first.items():
+        statistics = result.detector.threshold_rule()
+        training[case] = {
+            **result.detector.history_.to_dict(),
+            "seed": result.seed,
+            "normal_error_mean": statistics.mean,
+            "normal_error_std": statistics.std,
+            "normal_rows": statistics.n_rows,
+            "final_train_loss_per_seed": [
+                r[case].detector.history_.train_loss[-1] for r in run.results
+            ],
+        }
+        rows[case] = result.split.row_counts()
+    return {
+        "cases": cases,
+        "baselines": baselines,
+        "config": run.config.to_dict(),
+        "data": {**data, "rows": rows},
+        "training": training,
+        "paper": {"table_1": TABLE_1},
+    }
 
 
 def describe_data(
     train_file: FlowTable, test_file: FlowTable | None, config: ProtocolConfig
 ) -> dict[str, Any]:
     """Provenance of a protocol run: files, checksums, class counts, features, split rule."""
+    seeds = ", ".join(str(s) for s in config.seed_list)
     if test_file is None:
         split = (
-            f"one file: seeded stratified split, 20 % test, then 20 % of the rest validation "
-            f"(64/16/20), seed {config.seed}"
+            "one file: seeded stratified split, 20 % test, then 20 % of the rest validation "
+            f"(64/16/20), repeated with seeds {seeds}"
         )
     else:
         split = (
-            f"test file as given; 20 % of the training file (stratified, seed {config.seed}) "
-            "is validation"
+            "test file as given; 20 % of the training file (stratified) is validation, "
+            f"repeated with seeds {seeds}"
         )
     return {
         "train": _describe_file(train_file),
         "test": _describe_file(test_file) if test_file is not None else None,
         "features": [c.name for c in train_file.layout.feature_columns(config.feature_set)],
+        "identifier_features": [
+            c.name for c in train_file.layout.feature_columns(config.feature_set) if c.identifier
+        ],
         "split": split,
     }
 
@@ -252,3 +344,13 @@ def _describe_file(flows: FlowTable) -> dict[str, Any]:
         "label_column": label.column if label else None,
         "normal_value": label.normal_value if label else None,
     }
+
+
+def _class_counts(flows: FlowTable) -> dict[str, int]:
+    is_attack = flows.is_attack()
+    return {"normal": int((~is_attack).sum()), "attack": int(is_attack.sum())}
+
+
+def _describe_counts(flows: FlowTable) -> str:
+    counts = _class_counts(flows)
+    return f"{counts['normal']} normal and {counts['attack']} attack rows"

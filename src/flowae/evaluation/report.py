@@ -1,20 +1,37 @@
-"""``report.md``: the protocol's results beside the paper's, with the rows behind them.
+"""``report.md`` and ``report.html``: results beside the paper's, with the rows behind them.
 
 The report is generated from the ``results.json`` document only, so the two
-never disagree; its first line is the command that produced it.
+never disagree; its first lines hold the command that produced it. The HTML
+version embeds the figures, so it reads offline as a single file.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import re
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from flowae.evaluation.paper import CASE_TITLES, TRAINING_LOSS
+import markdown
 
-_SCALED_ON = {"all": "all training rows", "normal": "training-normal rows"}
+from flowae.baselines import BASELINE_TITLES
+from flowae.evaluation.figures import FigureFile
+from flowae.evaluation.paper import CASE_TITLES, TABLE_2, TRAINING_LOSS
+from flowae.evaluation.statistics import BOOTSTRAP_REPLICATES
+
 SMALL_SAMPLE = 100  # below this many rows, a rate is flagged as resting on few rows
+_SCALED_ON = {"all": "all training rows", "normal": "training-normal rows"}
 
 
-def render_report(document: dict[str, Any], *, command: str, title: str) -> str:
+def render_report(
+    document: dict[str, Any],
+    *,
+    command: str,
+    title: str,
+    figures: Sequence[FigureFile] = (),
+) -> str:
     """The Markdown report of a ``results.json`` document."""
     lines = [
         f"# {title}",
@@ -26,11 +43,51 @@ def render_report(document: dict[str, Any], *, command: str, title: str) -> str:
         "",
     ]
     lines += _data_section(document)
-    lines += _comparison_section(document)
-    for case, metrics in document["cases"].items():
-        lines += _case_section(document, case, metrics)
-    lines += _notes_section(document)
+    lines += _table_1_section(document)
+    lines += _table_2_section(document)
+    lines += _figures_section(figures)
+    for case in document["cases"]:
+        lines += _case_section(document, case)
+    lines += _method_section(document)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def render_html(report_markdown: str, directory: Path, *, title: str) -> str:
+    """A self-contained HTML page of the report, figures embedded as data URIs."""
+    body = markdown.markdown(report_markdown, extensions=["tables"])
+
+    def embed(match: re.Match[str]) -> str:
+        source = match.group(1)
+        path = directory / source
+        if "/" in source or not path.is_file():
+            return match.group(0)
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'src="data:image/png;base64,{data}"'
+
+    body = re.sub(r'src="([^"]+\.png)"', embed, body)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{html.escape(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto;
+       padding: 0 1rem; line-height: 1.45; color: #222; }}
+table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }}
+th, td {{ border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+code {{ background: #f4f4f4; padding: 0 0.2rem; }}
+img {{ max-width: 100%; border: 1px solid #eee; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+# --------------------------------------------------------------------------- sections
 
 
 def _data_section(document: dict[str, Any]) -> list[str]:
@@ -56,13 +113,22 @@ def _data_section(document: dict[str, Any]) -> list[str]:
     lines.append(
         f"- **model**: autoencoder {_shape(data['features'], config['hidden'])}, ReLU hidden "
         f"layers, sigmoid output; Adam lr {config['learning_rate']}, MSE, {config['epochs']} "
-        f"epochs, batch size {config['batch_size']}, seed {config['seed']}; MinMax scaling "
-        f"fitted on {_SCALED_ON[config['scale_on']]}"
+        f"epochs, batch size {config['batch_size']}; MinMax scaling fitted on "
+        f"{_SCALED_ON[config['scale_on']]}"
     )
     lines.append(
         f"- **threshold**: {config['threshold_rule']}, k = "
         + ", ".join(f"{k:g}" for k in config["ks"])
     )
+    seeds = config["seed_list"]
+    lines.append(
+        f"- **repeats**: {len(seeds)} seed{'s' if len(seeds) > 1 else ''} "
+        f"({', '.join(map(str, seeds))}); each repeat redoes the split, the balanced "
+        "sampling, the training and the baselines"
+    )
+    if config["baselines"]:
+        names = ", ".join(BASELINE_TITLES.get(b, b) for b in config["baselines"])
+        lines.append(f"- **baselines**: {names} (see *Method* below)")
     lines.append("")
     return lines
 
@@ -72,41 +138,104 @@ def _shape(features: list[str], hidden: list[int]) -> str:
     return "-".join(str(s) for s in sizes)
 
 
-def _comparison_section(document: dict[str, Any]) -> list[str]:
+def _table_1_section(document: dict[str, Any]) -> list[str]:
+    n_seeds = len(document["config"]["seed_list"])
     lines = [
         "## Ours beside the paper's Table 1",
         "",
-        "| threshold | case | precision | recall | FPR | FNR | ROC-AUC | FPR rests on | "
-        "recall rests on |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"Mean ± standard deviation over {n_seeds} seed{'s' if n_seeds > 1 else ''}, "
+        "[bootstrap 95 % interval]; *ours / paper*; FPR and FNR in percent.",
+        "",
+        "| threshold | case | precision | recall | FPR % | FNR % | ROC-AUC | rows per seed |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for case, metrics in document["cases"].items():
         for key, m in metrics.items():
             paper = m.get("paper") or {}
-            precision = _pair(m["precision"], paper.get("precision"))
             lines.append(
-                f"| mean + {key[2:]} std | {case} | {precision} "
-                f"| {_pair(m['recall'], paper.get('recall'))} "
-                f"| {_pair(m['fpr'], paper.get('fpr'), percent=True)} "
-                f"| {_pair(m['fnr'], paper.get('fnr'), percent=True)} "
-                f"| {_number(m['roc_auc'])} | {m['n_normal']} normal test rows "
-                f"| {m['n_attack']} attack test rows |"
+                f"| mean + {key[2:]} std | {case} "
+                f"| {_spread(m, 'precision')} / {_number(paper.get('precision'))} "
+                f"| {_spread(m, 'recall', ci=True)} / {_number(paper.get('recall'))} "
+                f"| {_spread(m, 'fpr', percent=True, ci=True)} / "
+                f"{_number(paper.get('fpr'), percent=True)} "
+                f"| {_spread(m, 'fnr', percent=True)} / {_number(paper.get('fnr'), percent=True)} "
+                f"| {_spread(m, 'roc_auc')} "
+                f"| FPR over {m['n_normal']} normal, recall over {m['n_attack']} attack test rows |"
+            )
+    lines += ["", *_few_rows_notes(document), ""]
+    return lines
+
+
+def _table_2_section(document: dict[str, Any]) -> list[str]:
+    case = "unbalanced"
+    lines = [
+        "## Ours beside the paper's Table 2 (Case 1)",
+        "",
+        "Detection rate (= recall) and FPR in percent, mean ± std [bootstrap 95 % interval]. "
+        "Every detector uses the same training-normal rows, test rows and scaling, and the "
+        "same threshold rule (mean + k std of its score on the training-normal rows).",
+        "",
+        "| detector | threshold | detection rate % | FPR % | paper: DR % | paper: FPR % |",
+        "|---|---|---|---|---|---|",
+    ]
+    paper_ae = {
+        "k=1": TABLE_2["autoencoder, mean + 1 std"],
+        "k=3": TABLE_2["autoencoder, mean + 3 std"],
+    }
+    for key, m in document["cases"][case].items():
+        paper = paper_ae.get(key, {})
+        lines.append(
+            f"| autoencoder (ours) | mean + {key[2:]} std | "
+            f"{_spread(m, 'recall', percent=True, ci=True)} | "
+            f"{_spread(m, 'fpr', percent=True, ci=True)} | "
+            f"{_number(paper.get('recall'), percent=True)} | "
+            f"{_number(paper.get('fpr'), percent=True)} |"
+        )
+    gmm = TABLE_2["GMM + LOF (Alkadi et al. 2019)"]
+    for name, entry in document.get("baselines", {}).items():
+        for key, m in entry[case].items():
+            paper_dr = paper_fpr = "—"
+            if name == "gmm_lof":
+                paper_dr = f"{_number(gmm['recall'], percent=True)} (Alkadi et al.)"
+                paper_fpr = _number(gmm["fpr"], percent=True)
+            lines.append(
+                f"| {BASELINE_TITLES.get(name, name)} | mean + {key[2:]} std | "
+                f"{_spread(m, 'recall', percent=True, ci=True)} | "
+                f"{_spread(m, 'fpr', percent=True, ci=True)} | {paper_dr} | {paper_fpr} |"
             )
     lines += [
         "",
-        "Each cell is *ours / paper*. FPR and FNR are in percent. The paper reports no "
-        "ROC-AUC and no row counts.",
+        "The paper's GMM + LOF figures are the averages Alkadi et al. report on their own "
+        "Bot-IoT samples with their own threshold, not a run under this protocol; our GMM + "
+        "LOF is a re-implementation of the idea (see *Method*).",
         "",
     ]
     return lines
 
 
-def _case_section(document: dict[str, Any], case: str, metrics: dict[str, Any]) -> list[str]:
+def _figures_section(figures: Sequence[FigureFile]) -> list[str]:
+    if not figures:
+        return []
+    lines = ["## Figures", ""]
+    for figure in figures:
+        lines += [
+            f"### {figure.title}",
+            "",
+            f"![{figure.title}]({figure.filename})",
+            "",
+            figure.caption,
+            "",
+        ]
+    return lines
+
+
+def _case_section(document: dict[str, Any], case: str) -> list[str]:
+    metrics = document["cases"][case]
     rows = document["data"]["rows"][case]
     training = document["training"][case]
     lines = [f"## {CASE_TITLES.get(case, case)}", ""]
     lines += [
-        "| rows | normal | attack |",
+        "| rows (per seed) | normal | attack |",
         "|---|---|---|",
         *(f"| {part} | {c['normal']} | {c['attack']} |" for part, c in rows.items()),
         "",
@@ -115,75 +244,131 @@ def _case_section(document: dict[str, Any], case: str, metrics: dict[str, Any]) 
         "",
     ]
     final = {
-        name: values[-1] for name, values in training.items() if isinstance(values, list) and values
+        name: values[-1]
+        for name, values in training.items()
+        if name.endswith("loss") and isinstance(values, list) and values
     }
+    per_seed = training.get("final_train_loss_per_seed", [])
     lines.append(
-        f"Final epoch losses: training {_number(final.get('train_loss'), 4)}, validation "
-        f"{_number(final.get('val_loss'), 4)} (whole validation subset), validation normal rows "
-        f"{_number(final.get('val_normal_loss'), 4)}. The paper reports a training loss of "
-        f"about {TRAINING_LOSS}."
+        f"Final epoch losses (seed {training['seed']}): training "
+        f"{_number(final.get('train_loss'), 4)}, validation {_number(final.get('val_loss'), 4)} "
+        f"(whole validation subset), validation normal rows "
+        f"{_number(final.get('val_normal_loss'), 4)}; final training loss over the seeds: "
+        + ", ".join(_number(v, 4) for v in per_seed)
+        + f". The paper reports a training loss of about {TRAINING_LOSS}."
     )
     lines.append(
-        f"Training-normal reconstruction error: mean {training['normal_error_mean']:.6g}, "
-        f"std {training['normal_error_std']:.6g} over {training['normal_rows']} rows."
+        f"Training-normal reconstruction error (seed {training['seed']}): mean "
+        f"{training['normal_error_mean']:.6g}, std {training['normal_error_std']:.6g} over "
+        f"{training['normal_rows']} rows."
     )
     lines += [
         "",
+        "Autoencoder, mean ± std over seeds; rates as fractions.",
+        "",
         "| metric | " + " | ".join(f"mean + {k[2:]} std" for k in metrics) + " |",
         "|---|" + "---|" * len(metrics),
+        "| threshold (mean over seeds) | "
+        + " | ".join(f"{m['threshold']:.6g}" for m in metrics.values())
+        + " |",
     ]
-    lines.append(
-        "| threshold | " + " | ".join(f"{m['threshold']:.6g}" for m in metrics.values()) + " |"
-    )
     for name in ("precision", "recall", "accuracy", "f1", "fpr", "fnr", "roc_auc"):
         label = {"fpr": "FPR", "fnr": "FNR", "roc_auc": "ROC-AUC", "f1": "F1"}.get(name, name)
         lines.append(
-            f"| {label} | " + " | ".join(_number(m[name]) for m in metrics.values()) + " |"
+            f"| {label} | " + " | ".join(_spread(m, name) for m in metrics.values()) + " |"
         )
     lines.append(
-        "| confusion (tp / fp / tn / fn) | "
+        "| confusion tp / fp / tn / fn (pooled over seeds) | "
         + " | ".join(f"{m['tp']} / {m['fp']} / {m['tn']} / {m['fn']}" for m in metrics.values())
         + " |"
     )
     lines.append("")
-    for key, m in metrics.items():
-        few = []
-        if m["n_normal"] < SMALL_SAMPLE:
-            few.append(
-                f"FPR rests on only {m['n_normal']} normal test rows "
-                f"(one row moves it by {_percent_step(m['n_normal'])})"
-            )
-        if m["n_attack"] < SMALL_SAMPLE:
-            few.append(f"recall rests on only {m['n_attack']} attack test rows")
-        if few:
-            lines.append(f"**Few rows ({key}):** " + "; ".join(few) + ".")
-            lines.append("")
+    baselines = document.get("baselines", {})
+    if baselines:
+        lines += [
+            "Baselines under the same split, mean ± std [bootstrap 95 % interval]; fractions.",
+            "",
+            "| detector | threshold | recall | FPR | ROC-AUC |",
+            "|---|---|---|---|---|",
+        ]
+        for name, entry in baselines.items():
+            for key, m in entry[case].items():
+                lines.append(
+                    f"| {BASELINE_TITLES.get(name, name)} | mean + {key[2:]} std | "
+                    f"{_spread(m, 'recall', ci=True)} | {_spread(m, 'fpr', ci=True)} | "
+                    f"{_spread(m, 'roc_auc')} |"
+                )
+        lines.append("")
     return lines
 
 
-def _notes_section(document: dict[str, Any]) -> list[str]:
-    config = document["config"]
-    notes = ["## How to read this", ""]
-    notes.append(
-        "- A row is an attack when its reconstruction error (mean squared error over its "
-        "scaled features) is above the threshold. Changing k does not retrain: both thresholds "
-        "use the same network."
+def _few_rows_notes(document: dict[str, Any]) -> list[str]:
+    notes = []
+    for case, metrics in document["cases"].items():
+        m = next(iter(metrics.values()))
+        if m["n_normal"] < SMALL_SAMPLE:
+            notes.append(
+                f"**Few rows:** in the {case} case every FPR rests on only {m['n_normal']} "
+                f"normal test rows per seed: one row moves it by {_percent_step(m['n_normal'])}."
+            )
+        if m["n_attack"] < SMALL_SAMPLE:
+            notes.append(
+                f"**Few rows:** in the {case} case every recall rests on only "
+                f"{m['n_attack']} attack test rows per seed."
+            )
+    return notes
+
+
+def _method_section(document: dict[str, Any]) -> list[str]:
+    lines = ["## Method", ""]
+    lines.append(
+        "- A row is an attack when its score is above the threshold. For the autoencoder the "
+        "score is the reconstruction error (mean squared error over the scaled features); "
+        "changing k does not retrain, every threshold uses the same network."
     )
-    if config["feature_set"] == "paper":
-        notes.append(
-            "- Feature set `paper` feeds every non-label column, identifiers (record id, "
-            "addresses, ports) included, as the paper did; in a testbed these can reveal the "
-            "label through topology rather than behaviour. Compare with `--feature-set sound`."
+    lines.append(
+        f"- Statistics: rates are averaged over the seeds; ± is the sample standard deviation "
+        f"over seeds. The 95 % interval is a two-level percentile bootstrap "
+        f"({BOOTSTRAP_REPLICATES} replicates): seeds are resampled with replacement, then each "
+        "seed's test rows (binomially, which is the same as resampling rows). Confusion "
+        "counts are pooled over seeds."
+    )
+    for name, entry in document.get("baselines", {}).items():
+        lines.append(f"- **{BASELINE_TITLES.get(name, name)}**: {entry['description']}.")
+    if document.get("baselines"):
+        lines.append(
+            "- Baseline thresholds: mean + k std of the baseline's own score on the "
+            "training-normal rows (the autoencoder's rule; no attack row is used). For Isolation "
+            "Forest, One-Class SVM and PCA these are in-sample scores, which favours a lower "
+            "threshold; LOF leaves each row out of its own neighbourhood."
         )
-    notes.append(
-        "- One training per case and seed: the figures above come from a single seed. "
-        "With few normal rows, different seeds can give visibly different rates."
-    )
-    return [*notes, ""]
+    identifiers = document["data"].get("identifier_features") or []
+    if identifiers:
+        names = ", ".join(f"`{name}`" for name in identifiers)
+        lines.append(
+            f"- The features include identifier columns ({names}), as the paper's did; in a "
+            "testbed these can reveal the label through topology rather than behaviour. "
+            "Compare with `--feature-set sound`."
+        )
+    return [*lines, ""]
 
 
-def _pair(ours: float | None, paper: float | None, percent: bool = False) -> str:
-    return f"{_number(ours, percent=percent)} / {_number(paper, percent=percent)}"
+# --------------------------------------------------------------------------- formatting
+
+
+def _spread(m: dict[str, Any], key: str, *, percent: bool = False, ci: bool = False) -> str:
+    value = m.get(key)
+    if value is None:
+        return "n/a"
+    text = _number(value, percent=percent)
+    std = (m.get("std") or {}).get(key)
+    if std is not None and m.get("n_runs", 1) > 1:
+        text += f" ± {_number(std, percent=percent)}"
+    interval = (m.get("ci95") or {}).get(key) if ci else None
+    if interval:
+        low, high = (_number(bound, percent=percent) for bound in interval)
+        text += f" [{low}, {high}]"
+    return text
 
 
 def _number(value: float | None, digits: int = 3, percent: bool = False) -> str:

@@ -1,0 +1,223 @@
+"""Other unsupervised detectors behind the autoencoder's contract, for comparison.
+
+Every baseline is fitted on the same scaled training-normal rows as the
+autoencoder, returns a raw anomaly score (higher = more anomalous) from
+``score_samples``, and decides with the autoencoder's rule: threshold =
+mean + k * std of its scores on the training-normal rows, so a baseline at
+k = 1 or 3 is directly comparable with the autoencoder at the same k.
+All models come from scikit-learn; randomness comes from ``random_state``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import LocalOutlierFactor
+from sklearn.svm import OneClassSVM
+from threadpoolctl import threadpool_limits
+
+from flowae.errors import UsageError
+from flowae.model.threshold import MeanStdThreshold
+
+OCSVM_MAX_ROWS = 10_000  # One-Class SVM training is quadratic in rows: subsample above this
+
+
+class BaselineDetector(ABC):
+    """Shared contract: fit on normal rows, score, threshold, predict."""
+
+    name: str = ""
+    description: str = ""
+
+    def __init__(self, *, k: float = 1.0, random_state: int = 0) -> None:
+        self.k = k
+        self.random_state = random_state
+
+    def fit(self, normal_rows: np.ndarray) -> BaselineDetector:
+        """Fit the model and the threshold statistics on ``normal_rows`` (scaled)."""
+        if normal_rows.ndim != 2 or normal_rows.shape[0] < 2:
+            raise UsageError(f"{self.name}: needs at least 2 normal rows to fit")
+        rows = np.asarray(normal_rows, dtype=np.float64)
+        self.n_features_in_ = rows.shape[1]
+        # Normal rows are few: multithreaded BLAS on such small matrices is ~10x slower.
+        with threadpool_limits(limits=1):
+            training_scores = self._fit(rows)
+        self.normal_scores_ = MeanStdThreshold.fit(training_scores, self.k)
+        return self
+
+    def score_samples(self, rows: np.ndarray) -> np.ndarray:
+        """Anomaly score per row, higher = more anomalous."""
+        self._check_fitted()
+        if rows.ndim != 2 or rows.shape[1] != self.n_features_in_:
+            raise UsageError(
+                f"{self.name}: expected rows with {self.n_features_in_} features, "
+                f"got {rows.shape[-1]}"
+            )
+        return self._score(np.asarray(rows, dtype=np.float64))
+
+    def threshold_rule(self, k: float | None = None) -> MeanStdThreshold:
+        self._check_fitted()
+        return self.normal_scores_.with_k(self.k if k is None else k)
+
+    @property
+    def threshold_(self) -> float:
+        return self.threshold_rule().value
+
+    def predict(self, rows: np.ndarray, k: float | None = None) -> np.ndarray:
+        return self.threshold_rule(k).predict(self.score_samples(rows))
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "normal_scores_"):
+            raise UsageError(f"{self.name}: not fitted yet; call fit() first")
+
+    @abstractmethod
+    def _fit(self, rows: np.ndarray) -> np.ndarray:
+        """Fit on normal rows; return their anomaly scores (held out from themselves
+        where the model allows it)."""
+
+    @abstractmethod
+    def _score(self, rows: np.ndarray) -> np.ndarray: ...
+
+
+class IsolationForestDetector(BaselineDetector):
+    name = "isolation_forest"
+    description = (
+        "Isolation Forest (scikit-learn, 100 trees, 256 rows per tree); score = minus "
+        "score_samples (shorter isolation paths score higher)"
+    )
+
+    def _fit(self, rows: np.ndarray) -> np.ndarray:
+        self.model_ = IsolationForest(n_estimators=100, random_state=self.random_state)
+        self.model_.fit(rows)
+        return self._score(rows)
+
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        return -self.model_.score_samples(rows)
+
+
+class LocalOutlierFactorDetector(BaselineDetector):
+    name = "lof"
+    description = (
+        "Local Outlier Factor in novelty mode (scikit-learn, 20 neighbours) fitted on the "
+        "distinct normal rows (exact duplicates make local densities infinite); score = the "
+        "local outlier factor; training-normal scores leave each row out of its own "
+        "neighbourhood"
+    )
+
+    def _fit(self, rows: np.ndarray) -> np.ndarray:
+        self.model_, training_scores = _lof(rows)
+        return training_scores
+
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        return -self.model_.score_samples(rows)
+
+
+class OneClassSVMDetector(BaselineDetector):
+    name = "ocsvm"
+    description = (
+        "One-Class SVM (scikit-learn, RBF kernel, gamma 'scale', nu 0.05; at most "
+        f"{OCSVM_MAX_ROWS} training rows, sampled with the seed); score = minus the "
+        "decision function"
+    )
+
+    def _fit(self, rows: np.ndarray) -> np.ndarray:
+        if rows.shape[0] > OCSVM_MAX_ROWS:
+            rng = np.random.default_rng(self.random_state)
+            rows = rows[rng.choice(rows.shape[0], OCSVM_MAX_ROWS, replace=False)]
+        self.model_ = OneClassSVM(kernel="rbf", gamma="scale", nu=0.05)
+        self.model_.fit(rows)
+        return self._score(rows)
+
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        return -self.model_.decision_function(rows)
+
+
+class PCADetector(BaselineDetector):
+    name = "pca"
+    description = (
+        "PCA reconstruction error (scikit-learn, 2 components like the autoencoder's code "
+        "layer); score = mean squared error per row, as for the autoencoder"
+    )
+
+    def _fit(self, rows: np.ndarray) -> np.ndarray:
+        components = min(2, rows.shape[1], rows.shape[0])
+        self.model_ = PCA(n_components=components, random_state=self.random_state)
+        self.model_.fit(rows)
+        return self._score(rows)
+
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        reconstructed = self.model_.inverse_transform(self.model_.transform(rows))
+        return np.mean((rows - reconstructed) ** 2, axis=1)
+
+
+class GMMLOFDetector(BaselineDetector):
+    name = "gmm_lof"
+    description = (
+        "GMM + LOF in the spirit of Alkadi et al. 2019 (not their code): a Gaussian mixture "
+        "(full covariance, 1-4 components chosen by BIC) fitted on the normal rows gives a "
+        "negative log-likelihood per row, a Local Outlier Factor (20 neighbours, novelty "
+        "mode, distinct rows) gives a local outlier factor; each is standardised by its "
+        "mean and std on the training-normal rows and the score is their average"
+    )
+
+    def _fit(self, rows: np.ndarray) -> np.ndarray:
+        candidates = [
+            GaussianMixture(
+                n_components=components,
+                covariance_type="full",
+                reg_covar=1e-6,
+                random_state=self.random_state,
+            ).fit(rows)
+            for components in range(1, min(4, rows.shape[0]) + 1)
+        ]
+        self.mixture_ = min(candidates, key=lambda mixture: mixture.bic(rows))
+        self.lof_, lof = _lof(rows)
+        nll = -self.mixture_.score_samples(rows)
+        self.standardise_ = (nll.mean(), _nonzero(nll.std()), lof.mean(), _nonzero(lof.std()))
+        return self._combine(nll, lof)
+
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        return self._combine(-self.mixture_.score_samples(rows), -self.lof_.score_samples(rows))
+
+    def _combine(self, nll: np.ndarray, lof: np.ndarray) -> np.ndarray:
+        nll_mean, nll_std, lof_mean, lof_std = self.standardise_
+        return ((nll - nll_mean) / nll_std + (lof - lof_mean) / lof_std) / 2
+
+
+def _lof(rows: np.ndarray) -> tuple[LocalOutlierFactor, np.ndarray]:
+    """LOF fitted on the distinct rows, and the leave-self-out factor of every input row.
+
+    Exact duplicates give zero reachability distances and so infinite local
+    densities, which makes the factors of their neighbours explode.
+    """
+    distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
+    neighbours = max(1, min(20, distinct.shape[0] - 1))
+    model = LocalOutlierFactor(n_neighbors=neighbours, novelty=True).fit(distinct)
+    return model, -model.negative_outlier_factor_[inverse.ravel()]
+
+
+def _nonzero(value: float) -> float:
+    return value if value > 0 else 1.0
+
+
+BASELINES: dict[str, type[BaselineDetector]] = {
+    cls.name: cls
+    for cls in (
+        GMMLOFDetector,
+        IsolationForestDetector,
+        LocalOutlierFactorDetector,
+        OneClassSVMDetector,
+        PCADetector,
+    )
+}
+
+BASELINE_TITLES = {
+    "gmm_lof": "GMM + LOF",
+    "isolation_forest": "Isolation Forest",
+    "lof": "Local Outlier Factor",
+    "ocsvm": "One-Class SVM",
+    "pca": "PCA reconstruction",
+}
