@@ -271,3 +271,98 @@ def test_installed_entry_point_exit_code_and_no_torch_for_scoring(model, data, t
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().endswith("False"), result.stderr
+
+
+# ------------------------------------------------------------------ outputs and signals
+
+
+def test_score_formats_and_only_anomalies_from_the_command_line(model, data, tmp_path):
+    out = tmp_path / "s.jsonl"
+    assert run("score", model, data, "--format", "jsonl", "--out", out, "--quiet").exit_code == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 140
+    only = run("score", model, data, "--only-anomalies", "--quiet")
+    flagged = [r["row"] for r in records if r["is_anomaly"]]
+    assert [int(r["row"]) for r in csv.DictReader(only.stdout.splitlines())] == flagged
+
+
+def test_output_to_a_device_or_through_a_symlink(model, data, tmp_path):
+    assert run("score", model, data, "--out", "/dev/null", "--quiet").exit_code == 0
+    assert not (tmp_path / "null").exists()
+    target = tmp_path / "real.csv"
+    target.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert run("score", model, data, "--out", link, "--quiet").exit_code == 0
+    assert link.is_symlink() and len(_rows(target)) == 140
+
+
+def test_out_never_replaces_a_directory_with_other_files(data, tmp_path):
+    mixed = tmp_path / "project"
+    (mixed / "src").mkdir(parents=True)
+    (mixed / "src" / "app.js").write_text("code")
+    (mixed / "manifest.json").write_text("{}")
+    result = run("train", data, "--out", mixed, "--quiet")
+    _one_line_error(result, "holds files flowae did not write", "src")
+    assert (mixed / "src" / "app.js").read_text() == "code"
+
+
+def test_option_values_are_checked_in_one_line(data, tmp_path, capsys):
+    from flowae.cli import main
+
+    for option in (
+        ["--k", "nan"],
+        ["--k", "inf"],
+        ["--seed", "99999999999999999999"],
+        ["--hidden", "100000000"],
+        ["--learning-rate", "nan"],
+        ["--epochs", "0"],
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            main(["train", str(data), "--out", str(tmp_path / "m"), *option])
+        assert stopped.value.code == 2, option
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("flowae: error: "), lines
+        assert "see 'flowae train --help'" in lines[0]
+
+
+def test_evaluate_on_a_header_only_file_and_with_another_normal_value(model, data, tmp_path):
+    header_only = tmp_path / "h.csv"
+    header_only.write_text(data.read_text().splitlines()[0] + "\n")
+    _one_line_error(run("evaluate", model, header_only, "--quiet"), "no rows to evaluate")
+    result = run(
+        "evaluate", model, data, "--normal-value", "1", "--json", tmp_path / "e.json", "--quiet"
+    )
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "e.json").read_text())["thresholds"]["k=1"]["n_normal"] == 60
+
+
+def test_sigterm_leaves_no_output(data, tmp_path):
+    import signal
+    import time
+
+    big = write_botiot_10best(tmp_path / "big.csv", 3000, 100)
+    out = tmp_path / "model"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flowae",
+            "train",
+            str(big),
+            "--out",
+            str(out),
+            "--epochs",
+            "500",
+            "--quiet",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert stderr.strip() == "flowae: error: terminated; no output was left half-written"
+    assert not out.exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]

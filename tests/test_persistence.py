@@ -128,7 +128,7 @@ def test_saving_over_a_non_model_directory_is_refused(saved, tmp_path):
     (precious / "notes.txt").write_text("keep me")
     from flowae.errors import FlowAEError
 
-    with pytest.raises(FlowAEError, match="not a flowae output"):
+    with pytest.raises(FlowAEError, match="holds files flowae did not write"):
         save_model(saved[0], precious)
     assert (precious / "notes.txt").read_text() == "keep me"
     save_model(saved[0], tmp_path / "model")

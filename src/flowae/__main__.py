@@ -1,5 +1,5 @@
 """``python -m flowae`` runs the command line."""
 
-from flowae.cli import main
+from flowae._launch import main
 
 main()

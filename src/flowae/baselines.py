@@ -11,17 +11,19 @@ All models come from scikit-learn; randomness comes from ``random_state``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.decomposition import PCA
-from sklearn.ensemble import IsolationForest
-from sklearn.mixture import GaussianMixture
-from sklearn.neighbors import LocalOutlierFactor
-from sklearn.svm import OneClassSVM
 from threadpoolctl import threadpool_limits
 
 from flowae.errors import UsageError
 from flowae.model.threshold import MeanStdThreshold
+
+if TYPE_CHECKING:
+    from sklearn.neighbors import LocalOutlierFactor
+
+# scikit-learn is imported where a baseline is fitted: the command line (and scoring)
+# should not pay for it at start-up.
 
 OCSVM_MAX_ROWS = 10_000  # One-Class SVM training is quadratic in rows: subsample above this
 
@@ -90,6 +92,8 @@ class IsolationForestDetector(BaselineDetector):
     )
 
     def _fit(self, rows: np.ndarray) -> np.ndarray:
+        from sklearn.ensemble import IsolationForest
+
         self.model_ = IsolationForest(n_estimators=100, random_state=self.random_state)
         self.model_.fit(rows)
         return self._score(rows)
@@ -127,6 +131,8 @@ class OneClassSVMDetector(BaselineDetector):
         if rows.shape[0] > OCSVM_MAX_ROWS:
             rng = np.random.default_rng(self.random_state)
             rows = rows[rng.choice(rows.shape[0], OCSVM_MAX_ROWS, replace=False)]
+        from sklearn.svm import OneClassSVM
+
         self.model_ = OneClassSVM(kernel="rbf", gamma="scale", nu=0.05)
         self.model_.fit(rows)
         return self._score(rows)
@@ -144,6 +150,8 @@ class PCADetector(BaselineDetector):
 
     def _fit(self, rows: np.ndarray) -> np.ndarray:
         components = min(2, rows.shape[1], rows.shape[0])
+        from sklearn.decomposition import PCA
+
         self.model_ = PCA(n_components=components, random_state=self.random_state)
         self.model_.fit(rows)
         return self._score(rows)
@@ -164,6 +172,8 @@ class GMMLOFDetector(BaselineDetector):
     )
 
     def _fit(self, rows: np.ndarray) -> np.ndarray:
+        from sklearn.mixture import GaussianMixture
+
         candidates = [
             GaussianMixture(
                 n_components=components,
@@ -193,6 +203,8 @@ def _lof(rows: np.ndarray) -> tuple[LocalOutlierFactor, np.ndarray]:
     Exact duplicates give zero reachability distances and so infinite local
     densities, which makes the factors of their neighbours explode.
     """
+    from sklearn.neighbors import LocalOutlierFactor
+
     distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
     neighbours = max(1, min(20, distinct.shape[0] - 1))
     model = LocalOutlierFactor(n_neighbors=neighbours, novelty=True).fit(distinct)

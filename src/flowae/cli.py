@@ -10,8 +10,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import shlex
+import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,11 +31,11 @@ from flowae import __version__
 from flowae.baselines import BASELINES
 from flowae.data.layouts import FEATURE_SETS
 from flowae.data.reader import FlowTable, read_flows
-from flowae.errors import FlowAEError, UsageError
+from flowae.errors import FlowAEError, InputError, UsageError
 from flowae.model.detector import SCALE_ON, FlowDetector
 from flowae.model.forward import PAPER_HIDDEN
 from flowae.model.history import EpochReport
-from flowae.output import atomic_directory, atomic_file, atomic_write_text
+from flowae.output import atomic_directory, atomic_write_text
 
 log = logging.getLogger("flowae")
 stderr = Console(stderr=True)
@@ -40,9 +43,46 @@ stderr = Console(stderr=True)
 EXIT_PROBLEM = 1
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 # --------------------------------------------------------------------------- options
+
+
+class FiniteFloat(click.ParamType):
+    """A float in a range, refusing nan and infinities (click's FloatRange lets nan in)."""
+
+    name = "float"
+
+    def __init__(
+        self, low: float, high: float = math.inf, *, low_open: bool = False, high_open: bool = False
+    ) -> None:
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        below = number <= self.low if self.low_open else number < self.low
+        above = number >= self.high if self.high_open else number > self.high
+        if not math.isfinite(number) or below or above:
+            self.fail(f"{value!r} is not a finite number in {self._describe()}", param, ctx)
+        return number
+
+    def _describe(self) -> str:
+        left = "(" if self.low_open else "["
+        right = ")" if self.high_open else "]"
+        high = "inf" if math.isinf(self.high) else f"{self.high:g}"
+        return f"{left}{self.low:g}, {high}{right}"
+
+
+FINITE_NON_NEGATIVE = FiniteFloat(0.0)
+POSITIVE = FiniteFloat(0.0, low_open=True)
+FRACTION = FiniteFloat(0.0, 1.0, high_open=True)
+MAX_LAYER_SIZE = 4096
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,6 +102,8 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             _fail(str(error), EXIT_PROBLEM)
         except KeyboardInterrupt:
             _fail("interrupted; no output was left half-written", EXIT_INTERRUPTED)
+        except Terminated:
+            _fail("terminated; no output was left half-written", EXIT_TERMINATED)
         except OSError as error:
             if debug:
                 raise
@@ -80,7 +122,8 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"flowae: error: {message}", err=True)
+    one_line = message.replace("\r", "\\r").replace("\n", "\\n")
+    click.echo(f"flowae: error: {one_line}", err=True)
     sys.exit(code)
 
 
@@ -122,14 +165,14 @@ def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--learning-rate",
             default=0.01,
             show_default=True,
-            type=click.FloatRange(min=0, min_open=True),
+            type=POSITIVE,
             help="Adam learning rate.",
         ),
         click.option(
             "--seed",
             default=0,
             show_default=True,
-            type=int,
+            type=click.IntRange(0, 2**32 - 1),
             help="Seed of splits, weight initialisation and shuffling.",
         ),
         click.option(
@@ -157,8 +200,10 @@ def _parse_hidden(_ctx: click.Context, _param: click.Parameter, value: str) -> t
         sizes = tuple(int(part) for part in value.split(","))
     except ValueError:
         raise click.BadParameter(f"expected sizes like 12,8,5,2, got {value!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise click.BadParameter(f"layer sizes must be positive integers, got {value!r}")
+    if not sizes or min(sizes) < 1 or max(sizes) > MAX_LAYER_SIZE:
+        raise click.BadParameter(
+            f"layer sizes must be integers from 1 to {MAX_LAYER_SIZE}, got {value!r}"
+        )
     return sizes
 
 
@@ -230,14 +275,14 @@ def cli() -> None:
     "--k",
     default=1.0,
     show_default=True,
-    type=click.FloatRange(min=0),
+    type=FINITE_NON_NEGATIVE,
     help="Threshold = mean + k * std of the training-normal reconstruction error.",
 )
 @click.option(
     "--validation-fraction",
     default=0.2,
     show_default=True,
-    type=click.FloatRange(0, 1, max_open=True),
+    type=FRACTION,
     help="Share of rows held out (stratified) to report validation loss per epoch; "
     "0 trains on every normal row.",
 )
@@ -266,9 +311,9 @@ def train(
     """
     from flowae.data.splits import stratified_split
     from flowae.output import prepare_output_directory
-    from flowae.persistence import MANIFEST, save_model
+    from flowae.persistence import MODEL_FILES, save_model
 
-    prepare_output_directory(out, replaceable=MANIFEST)
+    prepare_output_directory(out, owned=MODEL_FILES)
     flows = read_flows(
         data,
         label_column=label_column,
@@ -285,6 +330,11 @@ def train(
     validation = None
     if validation_fraction > 0 and flows.n_rows > 1:
         fit_rows, held_out = stratified_split(is_attack, validation_fraction, seed + 1)
+        if (~is_attack).any() and is_attack[fit_rows].all():
+            raise UsageError(
+                f"{data}: all {int((~is_attack).sum())} normal rows went to the validation "
+                "split; lower --validation-fraction (0 trains on every normal row)"
+            )
         flows, validation = flows.take(fit_rows), flows.take(held_out)
     detector = FlowDetector(
         feature_set=feature_set,
@@ -322,18 +372,31 @@ def train(
 
 @cli.command(short_help="Score every row of DATA: error and verdict per row.")
 @click.argument("model", type=click.Path(path_type=Path))
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path, allow_dash=True))
 @click.option(
     "--out",
     "-o",
     default="-",
     show_default=True,
-    type=click.Path(path_type=Path),
-    help="CSV file to write, or - for standard output.",
+    type=click.Path(path_type=Path, allow_dash=True),
+    help="File to write, or - for standard output.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help="CSV with a header, or JSON lines (one object per row).",
+)
+@click.option(
+    "--only-anomalies",
+    is_flag=True,
+    help="Write only the flagged rows (each still with its input row number).",
 )
 @click.option(
     "--k",
-    type=click.FloatRange(min=0),
+    type=FINITE_NON_NEGATIVE,
     help="Use mean + k * std as the threshold instead of the model's k (no retraining).",
 )
 @_data_options
@@ -342,58 +405,59 @@ def score(
     model: Path,
     data: Path,
     out: Path,
+    output_format: str,
+    only_anomalies: bool,
     k: float | None,
     label_column: str | None,
     normal_value: str | None,
 ) -> None:
-    """Score every row of DATA with MODEL and write one output row per input row.
+    """Score every row of DATA with MODEL, streaming: one output row per input row.
 
-    Columns: row (input row number, 1-based, header excluded),
-    reconstruction_error, is_anomaly (1 when above the threshold), and label
-    when the input has the model's label column.
+    DATA is any layout flowae reads: CSV (comma, semicolon, tab, pipe), gzip
+    CSV, Parquet, or - for standard input. Columns: row (input row number,
+    1-based, header excluded), reconstruction_error, is_anomaly (1 above the
+    threshold), and label when the input has the model's label column. The
+    file is read and written block by block, so memory stays flat; the output
+    appears only when complete.
     """
-    import pyarrow as pa
-    import pyarrow.csv as pv
-
-    from flowae.output import prepare_output_file
+    from flowae.output import output_stream, prepare_output_file
     from flowae.persistence import load_model
+    from flowae.scoring import score_file
 
     if str(out) != "-":
         prepare_output_file(out)
     detector = load_model(model)
-    flows = read_flows(
-        data,
-        layout=detector.layout_,
-        label_column=label_column,
-        normal_value=normal_value,
-        require_labels=False,
-    )
-    errors = detector.score(flows)
     rule = detector.threshold_rule(k)
-    flagged = rule.predict(errors)
-    columns = {
-        "row": pa.array(flows.row_numbers),
-        "reconstruction_error": pa.array(errors),
-        "is_anomaly": pa.array(flagged.astype(np.int8)),
-    }
-    if flows.has_labels:
-        assert flows.layout.label is not None
-        columns["label"] = flows.table.column(flows.layout.label.column)
-    table = pa.table(columns)
-    if str(out) == "-":
-        sink = pa.BufferOutputStream()
-        pv.write_csv(table, sink)
-        sys.stdout.buffer.write(sink.getvalue().to_pybytes())
-        sys.stdout.flush()
-    else:
-        with atomic_file(out, "wb") as stream:
-            pv.write_csv(table, stream)
-    share = 100 * flagged.mean() if flows.n_rows else 0.0
+    with output_stream(out) as sink, _rows_progress() as on_block:
+        summary = score_file(
+            detector,
+            data,
+            sink,
+            rule=rule,
+            output_format=output_format,
+            only_anomalies=only_anomalies,
+            label_column=label_column,
+            normal_value=normal_value,
+            on_block=on_block,
+        )
+    if summary.unseen:
+        from flowae.data.encoding import UnseenValues
+
+        unseen = UnseenValues(summary.unseen)
+        log.warning(
+            "%s: %d rows have categorical values never seen in training, scored as unknown: %s",
+            summary.source,
+            max(unseen.n_rows_by_column.values()),
+            unseen.summary(),
+        )
+    if summary.rows == 0:
+        log.warning("%s has a header but no rows: the output has only its header", summary.source)
+    share = 100 * summary.flagged / summary.rows if summary.rows else 0.0
     log.info(
         "scored %d rows of %s: %d flagged (%.2f %%) with threshold %s",
-        flows.n_rows,
-        data,
-        int(flagged.sum()),
+        summary.rows,
+        summary.source,
+        summary.flagged,
         share,
         rule.describe(),
     )
@@ -406,7 +470,7 @@ def score(
     "--k",
     "ks",
     multiple=True,
-    type=click.FloatRange(min=0),
+    type=FINITE_NON_NEGATIVE,
     help="Threshold k to evaluate (repeatable); default: the model's k.",
 )
 @click.option(
@@ -447,6 +511,8 @@ def evaluate(
     )
     if not flows.has_labels:
         raise UsageError(f"{data}: no label column to evaluate against; give --label-column")
+    if flows.n_rows == 0:
+        raise InputError(data, "has a header but no rows to evaluate")
     errors = detector.score(flows)
     truth = flows.is_attack()
     results = {}
@@ -492,7 +558,7 @@ def evaluate(
     "--k",
     "ks",
     multiple=True,
-    type=click.FloatRange(min=0),
+    type=FINITE_NON_NEGATIVE,
     default=(1.0, 3.0),
     show_default=True,
     help="Thresholds mean + k * std to evaluate (repeatable).",
@@ -544,10 +610,10 @@ def reproduce(
     from flowae.evaluation.figures import write_figures
     from flowae.evaluation.protocol import ProtocolConfig, describe_data, results_document
     from flowae.evaluation.protocol import reproduce as run_protocol
-    from flowae.evaluation.report import render_html, render_report
+    from flowae.evaluation.report import REPORT_FILES, render_html, render_report
     from flowae.output import prepare_output_directory
 
-    prepare_output_directory(out, replaceable="results.json")
+    prepare_output_directory(out, owned=REPORT_FILES)
     train_flows = read_flows(
         train_file, label_column=label_column, normal_value=normal_value, categorical=categorical
     )
@@ -575,7 +641,7 @@ def reproduce(
     command = _command_line()
     document = {"command": command, "flowae_version": __version__, "created": _today(), **document}
     title = f"flowae reproduce: {train_file.name}"
-    with atomic_directory(out, replaceable="results.json") as directory:
+    with atomic_directory(out, owned=REPORT_FILES) as directory:
         figures = write_figures(run, directory)
         report = render_report(document, command=command, title=title, figures=figures)
         (directory / "results.json").write_text(json.dumps(document, indent=2) + "\n")
@@ -654,6 +720,30 @@ def _training_progress(runs: int = 1) -> Iterator[Callable[[str, EpochReport], N
         yield on_epoch
 
 
+@contextmanager
+def _rows_progress() -> Iterator[Callable[[Any], None]]:
+    """Rows scored and rows per second on stderr (a terminal only, not --quiet)."""
+    enabled = click.get_current_context().meta.get("flowae.progress", False)
+    progress = Progress(
+        TextColumn("scoring"),
+        TextColumn("{task.completed:,.0f} rows"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=stderr,
+        disable=not enabled,
+        transient=True,
+    )
+    task = progress.add_task("scoring", total=None, rate="")
+    started = time.perf_counter()
+
+    def on_block(summary: Any) -> None:
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        progress.update(task, completed=summary.rows, rate=f"{summary.rows / elapsed:,.0f} rows/s")
+
+    with progress:
+        yield on_block
+
+
 def _print_metrics(results: dict[str, dict[str, Any]], caption: str) -> None:
     console = Console(width=100)
     console.print(caption, highlight=False, soft_wrap=True)
@@ -717,9 +807,34 @@ def _today() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def main() -> None:
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so outputs in progress are discarded."""
+
+
+def _terminate(_signum: int, _frame: Any) -> None:
+    raise Terminated
+
+
+def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``flowae`` console script."""
-    cli(prog_name="flowae")
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = cli.main(args=argv, prog_name="flowae", standalone_mode=False)
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx else "flowae"
+        message = " ".join(error.format_message().split())
+        click.echo(f"flowae: error: {message} (see '{command} --help')", err=True)
+        sys.exit(2)
+    except click.ClickException as error:
+        click.echo(f"flowae: error: {' '.join(error.format_message().split())}", err=True)
+        sys.exit(error.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("flowae: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Terminated:
+        click.echo("flowae: terminated", err=True)
+        sys.exit(EXIT_TERMINATED)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

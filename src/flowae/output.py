@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,24 +28,36 @@ def prepare_output_file(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise FlowAEError(f"{path}: is a directory, expected a file name to write")
-    _writable_parent(path)
+    if path.exists() and not path.resolve().is_file():
+        return path  # a device or pipe: written in place, not replaced
+    _writable_parent(path.resolve() if path.is_symlink() else path)
     return path
 
 
-def prepare_output_directory(path: str | Path, *, replaceable: str) -> Path:
+def prepare_output_directory(path: str | Path, *, owned: str) -> Path:
     """Check that the directory ``path`` can be (re)placed by a new output.
 
-    An existing ``path`` may be replaced only if it is empty or holds the file
-    ``replaceable`` (an earlier output of the same kind), so a typo cannot wipe
-    a user's directory. Missing parent directories are created.
+    An existing ``path`` is replaced only when it is empty or holds nothing but
+    files an earlier run of the same kind wrote (names matching the regular
+    expression ``owned``), so a typo in --out cannot wipe a user's files. The
+    current directory is never replaced. Missing parent directories are created.
     """
     path = Path(path)
     if path.exists():
         if not path.is_dir():
             raise FlowAEError(f"{path}: exists and is not a directory")
-        if any(path.iterdir()) and not (path / replaceable).is_file():
+        here = Path.cwd().resolve()
+        if here == path.resolve() or path.resolve() in here.parents:
+            raise FlowAEError(f"{path}: is the current directory; choose a new one for --out")
+        foreign = [
+            entry.name
+            for entry in path.iterdir()
+            if not (entry.is_file() and not entry.is_symlink() and re.fullmatch(owned, entry.name))
+        ]
+        if foreign:
+            shown = ", ".join(sorted(foreign)[:3]) + (" ..." if len(foreign) > 3 else "")
             raise FlowAEError(
-                f"{path}: exists and is not a flowae output (no {replaceable}); "
+                f"{path}: exists and holds files flowae did not write ({shown}); "
                 "choose another --out or remove it"
             )
     _writable_parent(path)
@@ -58,9 +72,31 @@ def _writable_parent(path: Path) -> Path:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise FlowAEError(f"{path}: cannot create {parent} ({error.strerror})") from None
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise FlowAEError(f"{path}: no permission to write in {parent}")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.probe-", dir=parent)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise FlowAEError(f"{path}: cannot write in {parent} ({error.strerror})") from None
     return parent
+
+
+@contextlib.contextmanager
+def output_stream(path: str | Path) -> Iterator[IO[bytes]]:
+    """A binary stream for an output: standard output for ``-``, the device or pipe
+    itself for a special file (e.g. /dev/null, a FIFO), else an atomic file (a
+    symbolic link is followed, so the link survives)."""
+    if str(path) == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    path = Path(path)
+    if path.exists() and not path.resolve().is_file() and not path.resolve().is_dir():
+        with path.open("wb") as stream:
+            yield stream
+        return
+    with atomic_file(path.resolve() if path.is_symlink() else path, "wb") as stream:
+        yield stream
 
 
 @contextlib.contextmanager
@@ -97,13 +133,13 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def atomic_directory(path: str | Path, *, replaceable: str) -> Iterator[Path]:
+def atomic_directory(path: str | Path, *, owned: str) -> Iterator[Path]:
     """Build a directory under a temporary name, then move it to ``path``.
 
     See :func:`prepare_output_directory` for when an existing ``path`` may
     be replaced.
     """
-    path = prepare_output_directory(path, replaceable=replaceable)
+    path = prepare_output_directory(path, owned=owned)
     parent = path.parent if str(path.parent) else Path(".")
     temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
     try:

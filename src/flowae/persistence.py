@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import math
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -28,10 +27,11 @@ from safetensors.numpy import save as save_safetensors
 
 from flowae import __version__
 from flowae.data.encoding import FeatureEncoder
-from flowae.data.layouts import Kind, LabelSpec, Layout
+from flowae.data.layouts import LabelSpec, Layout
 from flowae.errors import ModelFileError
-from flowae.model.detector import SCALE_ON, AutoencoderDetector, FlowDetector
-from flowae.model.forward import ACTIVATIONS, layer_plan, layers_from_tensors
+from flowae.manifest import ManifestError, check_manifest
+from flowae.model.detector import AutoencoderDetector, FlowDetector
+from flowae.model.forward import layer_plan, layers_from_tensors
 from flowae.model.history import TrainingHistory
 from flowae.model.threshold import MeanStdThreshold
 from flowae.output import atomic_directory
@@ -40,6 +40,7 @@ FORMAT = "flowae-model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
+MODEL_FILES = r"manifest\.json|weights\.safetensors"  # what an earlier model directory holds
 
 
 def save_model(detector: FlowDetector, path: str | Path) -> Path:
@@ -106,7 +107,7 @@ def save_model(detector: FlowDetector, path: str | Path) -> Path:
         },
     }
     manifest["manifest_sha256"] = _manifest_digest(manifest)
-    with atomic_directory(path, replaceable=MANIFEST) as temporary:
+    with atomic_directory(path, owned=MODEL_FILES) as temporary:
         (temporary / WEIGHTS).write_bytes(weights)
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return path
@@ -123,12 +124,12 @@ def load_model(path: str | Path) -> FlowDetector:
             else "is not a directory (a model is a directory with manifest.json)",
         )
     manifest = _read_manifest(path)
-    weights_info = _field(manifest, "weights", dict, path)
+    weights_info = manifest["weights"]
     weights_path = path / WEIGHTS
     if not weights_path.is_file():
         raise ModelFileError(path, f"{WEIGHTS} is missing")
     data = weights_path.read_bytes()
-    if len(data) != _field(weights_info, "bytes", int, path, "weights.bytes"):
+    if len(data) != weights_info["bytes"]:
         raise ModelFileError(
             path,
             f"{WEIGHTS} has {len(data)} bytes, the manifest says "
@@ -146,8 +147,8 @@ def load_model(path: str | Path) -> FlowDetector:
         raise ModelFileError(path, f"{WEIGHTS} is not a valid safetensors file ({error})") from None
     try:
         return _build_detector(manifest, tensors)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(path, f"manifest is inconsistent: {error}") from None
+    except ValueError as error:
+        raise ModelFileError(path, f"weights do not fit the manifest: {error}") from None
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -155,13 +156,17 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     if not manifest_path.is_file():
         raise ModelFileError(path, f"{MANIFEST} is missing: not a flowae model directory")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        manifest = json.loads(
+            manifest_path.read_text(encoding="utf-8"), parse_constant=_refuse_constant
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
         raise ModelFileError(path, f"{MANIFEST} is not valid JSON ({error})") from None
+    except RecursionError:
+        raise ModelFileError(path, f"{MANIFEST} is nested too deeply to be a manifest") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelFileError(path, f"{MANIFEST} is not a flowae model manifest")
     version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version != FORMAT_VERSION:
         raise ModelFileError(
             path,
             f"model format version {version!r}; this flowae {__version__} reads version "
@@ -171,7 +176,15 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         raise ModelFileError(
             path, f"{MANIFEST} was edited after it was written (its checksum does not match)"
         )
+    try:
+        check_manifest(manifest, weights_file=WEIGHTS)
+    except ManifestError as error:
+        raise ModelFileError(path, str(error)) from None
     return manifest
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _build_detector(manifest: dict[str, Any], tensors: dict[str, np.ndarray]) -> FlowDetector:
@@ -195,27 +208,7 @@ def _build_detector(manifest: dict[str, Any], tensors: dict[str, np.ndarray]) ->
             )
         if not np.isfinite(tensor).all():
             raise ValueError(f"tensor {name} holds NaN or infinite values")
-    stored_activations = [layer["activation"] for layer in architecture["layers"]]
-    if stored_activations != activations or not set(activations) <= set(ACTIVATIONS):
-        raise ValueError(f"activations {stored_activations} are not {activations}")
-
     features = manifest["features"]
-    if len(features) != n_features:
-        raise ValueError(f"{len(features)} features listed for a {n_features}-input network")
-    for feature in features:
-        Kind(feature["kind"])
-        if not isinstance(feature["name"], str):
-            raise TypeError("a feature name is not a string")
-        if not (
-            math.isfinite(feature["min"])
-            and math.isfinite(feature["max"])
-            and feature["min"] <= feature["max"]
-        ):
-            raise ValueError(f"feature {feature['name']}: bad min/max")
-        if feature["kind"] == Kind.CATEGORY.value and not all(
-            isinstance(v, str) for v in feature["vocabulary"]
-        ):
-            raise TypeError(f"feature {feature['name']}: vocabulary holds non-strings")
     encoder = FeatureEncoder.from_dict({"features": features})
 
     training = manifest["training"]
@@ -228,8 +221,6 @@ def _build_detector(manifest: dict[str, Any], tensors: dict[str, np.ndarray]) ->
         label=LabelSpec(str(label["column"]), str(label["normal_value"])) if label else None,
         label_columns=tuple(str(c) for c in layout_state["label_columns"]),
     )
-    if training["scale_on"] not in SCALE_ON:
-        raise ValueError(f"scale_on {training['scale_on']!r}")
     threshold = MeanStdThreshold.from_dict(manifest["threshold"])
 
     autoencoder = AutoencoderDetector(
@@ -266,15 +257,6 @@ def _build_detector(manifest: dict[str, Any], tensors: dict[str, np.ndarray]) ->
     detector.autoencoder_ = autoencoder
     detector.training_rows_ = {k: int(v) for k, v in training["rows"].items()}
     return detector
-
-
-def _field(container: dict[str, Any], key: str, kind: type, path: Path, name: str = "") -> Any:
-    value = container.get(key) if isinstance(container, dict) else None
-    if not isinstance(value, kind):
-        raise ModelFileError(
-            path, f"manifest field '{name or key}' is missing or not a {kind.__name__}"
-        )
-    return value
 
 
 def _manifest_digest(manifest: dict[str, Any]) -> str:

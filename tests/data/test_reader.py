@@ -174,7 +174,7 @@ def test_missing_file_empty_file_and_header_problems(tmp_path):
         read_flows(one_column)
     binary = tmp_path / "capture.pcap"
     binary.write_bytes(b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + bytes(range(256)))
-    with pytest.raises(InputError, match="not a UTF-8 text flow file"):
+    with pytest.raises(InputError, match="not UTF-8 text"):
         read_flows(binary)
 
 

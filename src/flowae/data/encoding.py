@@ -30,6 +30,8 @@ from flowae.errors import FlowAEError
 
 log = logging.getLogger(__name__)
 
+SCALED_LIMIT = 1e6  # scaled values beyond this are clipped (training data lies in [0, 1])
+
 
 @dataclass
 class UnseenValues:
@@ -74,9 +76,16 @@ class FeatureEncoder:
             if column.kind == Kind.CATEGORY:
                 values = pc.unique(flows.table.column(column.name)).to_pylist()
                 self.vocabularies_[column.name] = sorted(values)
-        raw, _ = self._encode(flows)
-        self.data_min_ = raw.min(axis=0)
-        self.data_max_ = raw.max(axis=0)
+        self.data_min_ = np.empty(len(self.columns))
+        self.data_max_ = np.empty(len(self.columns))
+        for j, column in enumerate(self.columns):
+            raw, _ = self._encode_column(flows, column)
+            self.data_min_[j], self.data_max_[j] = raw.min(), raw.max()
+            if not np.isfinite(self.data_max_[j] - self.data_min_[j]):
+                raise FlowAEError(
+                    f"{flows.source}: column '{column.name}' ranges from {self.data_min_[j]:g} "
+                    f"to {self.data_max_[j]:g}, too wide to scale"
+                )
         return self
 
     def transform(
@@ -84,39 +93,56 @@ class FeatureEncoder:
     ) -> tuple[np.ndarray, UnseenValues]:
         """The scaled matrix (rows x features, float32) and the unseen categorical values.
 
-        ``warn_unseen`` logs a warning naming the unseen values (for scoring).
+        Scaled values are clipped to +-``SCALED_LIMIT``: far outside the training
+        range (always anomalous) yet never overflowing float32 arithmetic.
+        ``warn_unseen`` logs a warning naming unseen categorical values.
         """
-        raw, unseen = self._encode(flows)
+        matrix = np.empty((len(self.columns), flows.n_rows), dtype=np.float32)
+        unseen: dict[str, dict[str, int]] = {}
         span = self.data_max_ - self.data_min_
-        span = np.where(span == 0, 1.0, span)  # constant column: maps to 0, like scikit-learn
-        scaled = ((raw - self.data_min_) / span).astype(np.float32)
-        if unseen.counts and warn_unseen:
+        scale = 1.0 / np.where(span == 0, 1.0, span)  # constant column maps to 0, as in sklearn
+        for j, column in enumerate(self.columns):
+            raw, column_unseen = self._encode_column(flows, column)
+            if column_unseen:
+                unseen[column.name] = column_unseen
+            with np.errstate(over="ignore"):  # overflow to inf is clipped just below
+                raw -= self.data_min_[j]
+                raw *= scale[j]
+            np.clip(raw, -SCALED_LIMIT, SCALED_LIMIT, out=raw)
+            matrix[j] = raw
+        found = UnseenValues(unseen)
+        if unseen and warn_unseen:
             log.warning(
                 "%s: %s rows have categorical values never seen in training, scored as unknown: %s",
                 flows.source,
-                max(unseen.n_rows_by_column.values()),
-                unseen.summary(),
+                max(found.n_rows_by_column.values()),
+                found.summary(),
             )
-        return scaled, unseen
+        return np.ascontiguousarray(matrix.T), found
 
-    def _encode(self, flows: FlowTable) -> tuple[np.ndarray, UnseenValues]:
-        matrix = np.empty((flows.n_rows, len(self.columns)), dtype=np.float64)
-        unseen: dict[str, dict[str, int]] = {}
-        for j, column in enumerate(self.columns):
-            values = flows.table.column(column.name)
-            if column.kind == Kind.CATEGORY:
-                vocabulary = self.vocabularies_[column.name]
-                codes = pc.index_in(values, value_set=pa.array(vocabulary, pa.string()))
-                is_unseen = pc.is_null(codes)
-                if pc.any(is_unseen).as_py():
-                    counts = pc.value_counts(pc.filter(values, is_unseen)).to_pylist()
-                    unseen[column.name] = {c["values"]: c["counts"] for c in counts}
-                matrix[:, j] = pc.fill_null(codes, len(vocabulary)).to_numpy(zero_copy_only=False)
-            elif column.kind == Kind.PORT:
-                matrix[:, j] = pc.fill_null(values, PORT_MISSING).to_numpy(zero_copy_only=False)
-            else:
-                matrix[:, j] = values.to_numpy(zero_copy_only=False)
-        return matrix, UnseenValues(unseen)
+    def _encode_column(self, flows: FlowTable, column: Column) -> tuple[np.ndarray, dict[str, int]]:
+        """One column as float64 numbers before scaling, and its unseen values."""
+        values = flows.table.column(column.name)
+        unseen: dict[str, int] = {}
+        if column.kind == Kind.CATEGORY:
+            vocabulary = self._value_set(column.name)
+            codes = pc.index_in(values, value_set=vocabulary)
+            is_unseen = pc.is_null(codes)
+            if pc.any(is_unseen).as_py():
+                counts = pc.value_counts(pc.filter(values, is_unseen)).to_pylist()
+                unseen = {c["values"]: c["counts"] for c in counts}
+            codes = pc.fill_null(codes, len(vocabulary))
+            return codes.to_numpy(zero_copy_only=False).astype(np.float64), unseen
+        if column.kind == Kind.PORT:
+            ports = pc.fill_null(values, PORT_MISSING).to_numpy(zero_copy_only=False)
+            return ports.astype(np.float64), unseen
+        return np.array(values.to_numpy(zero_copy_only=False), dtype=np.float64), unseen
+
+    def _value_set(self, name: str) -> pa.Array:
+        cache = self.__dict__.setdefault("_value_sets", {})
+        if name not in cache:
+            cache[name] = pa.array(self.vocabularies_[name], pa.string())
+        return cache[name]
 
     def to_dict(self) -> dict[str, Any]:
         """The fitted state as JSON-ready data (for the model manifest)."""

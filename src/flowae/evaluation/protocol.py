@@ -151,7 +151,13 @@ def run_case(
     if not (~split.train.is_attack()).any():
         raise TrainingError(
             f"{name} case: the training split has no normal rows to train on "
-            f"({_describe_counts(split.train)})"
+            f"({_describe_counts(split.train)}); the data has too few normal rows for the "
+            "protocol's split"
+        )
+    if split.test.n_rows == 0:
+        raise TrainingError(
+            f"{name} case: the test split is empty; the data has too few rows for the "
+            "protocol (the balanced case needs normal rows in the test data too)"
         )
     detector = FlowDetector(
         feature_set=config.feature_set,
@@ -176,9 +182,9 @@ def run_case(
             raise UsageError(
                 f"unknown baseline {baseline_name!r}: expected one of {', '.join(BASELINES)}"
             )
-        baseline = BASELINES[baseline_name](k=config.ks[0], random_state=seed)
         if normal_rows.shape[0] < 2:
             continue
+        baseline = BASELINES[baseline_name](k=config.ks[0], random_state=seed)
         baseline.fit(normal_rows)
         scores = baseline.score_samples(test_rows)
         result.baselines[baseline_name] = baseline
@@ -268,8 +274,8 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
             cases[case][key] = summary
     baselines: dict[str, Any] = {}
     for name in run.config.baselines:
-        if name not in run.first[CASES[0]].baseline_metrics:
-            continue
+        if any(name not in cases[case].baseline_metrics for cases in run.results for case in CASES):
+            continue  # a baseline that could not be fitted in some run (too few normal rows)
         baselines[name] = {
             "description": BASELINES[name].description,
             **{

@@ -1,0 +1,456 @@
+"""Where flow rows come from: a file (plain, gzip, Parquet) or standard input, in blocks.
+
+A :class:`FlowSource` knows its header and hands out the rows in blocks of
+about ``block_bytes`` bytes, each parsed by pyarrow into a typed table. Cutting
+the byte stream at line ends ourselves keeps memory flat, lets pyarrow parse
+each block on every core, and means a block that fails to parse is still in
+hand to find the exact row and column at fault (even on standard input).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import os
+import re
+import stat
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
+
+from flowae.errors import InputError
+
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+DEFAULT_BLOCK_BYTES = 16 << 20
+PARQUET_BATCH_ROWS = 262_144
+STDIN = "-"
+_GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
+_MAX_HEADER_BYTES = 1 << 20
+_STREAM_ERRORS = (OSError, EOFError, zlib.error, pa.ArrowInvalid, pa.ArrowIOError)
+
+
+@dataclass
+class FlowSource:
+    """An opened input: its name, format, header and the stream of its rows."""
+
+    name: str
+    format: str  # "csv" or "parquet"
+    header: list[str]
+    delimiter: str | None = None
+    _stream: Any = None  # binary stream after the header line (csv)
+    _pending: bytes = b""  # bytes already read past the header line (csv)
+    _parquet: pq.ParquetFile | None = None
+    _closers: list[Any] = field(default_factory=list)
+    _rows_done: int = 0
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            with contextlib.suppress(Exception):  # a broken stream must not hide the real error
+                closer.close()
+
+    def __enter__(self) -> FlowSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def blocks(
+        self,
+        columns: list[str],
+        column_types: dict[str, pa.DataType],
+        *,
+        block_bytes: int = DEFAULT_BLOCK_BYTES,
+    ) -> Iterator[pa.Table]:
+        """Typed tables of consecutive rows (only ``columns``), in file order.
+
+        A value that does not convert raises :class:`InputError` with its row
+        (counted across blocks) and column.
+        """
+        if self.format == "parquet":
+            yield from self._parquet_blocks(columns, column_types)
+        else:
+            yield from self._csv_blocks(columns, column_types, block_bytes)
+
+    # ------------------------------------------------------------------ csv
+
+    def _csv_blocks(
+        self, columns: list[str], column_types: dict[str, pa.DataType], block_bytes: int
+    ) -> Iterator[pa.Table]:
+        self._rows_done = 0
+        for block in self._raw_blocks(block_bytes):
+            table = self._parse_block(block, columns, column_types, self._rows_done)
+            self._rows_done += table.num_rows
+            yield table
+
+    def _raw_blocks(self, block_bytes: int) -> Iterator[bytes]:
+        pending = self._pending
+        self._pending = b""
+        while True:
+            try:
+                data = self._stream.read(block_bytes)
+            except _STREAM_ERRORS as error:
+                raise InputError(
+                    self.name,
+                    f"cannot be read after row {self._rows_done}: {_describe_stream_error(error)}",
+                ) from None
+            if not data:
+                if pending.strip():
+                    yield pending if pending.endswith(b"\n") else pending + b"\n"
+                return
+            buffer = pending + data if pending else data
+            cut = buffer.rfind(b"\n")
+            if cut < 0:
+                pending = buffer
+                continue
+            pending = buffer[cut + 1 :]
+            yield buffer[: cut + 1]
+
+    def _parse_block(
+        self,
+        block: bytes,
+        columns: list[str],
+        column_types: dict[str, pa.DataType],
+        rows_before: int,
+    ) -> pa.Table:
+        try:
+            return pv.read_csv(
+                pa.py_buffer(block),
+                read_options=pv.ReadOptions(column_names=self.header),
+                parse_options=self._parse_options(),
+                convert_options=_convert_options(columns, column_types),
+            )
+        except pa.ArrowInvalid as error:
+            raise self._locate(block, columns, column_types, rows_before, error) from None
+
+    def _parse_options(self, **extra: Any) -> pv.ParseOptions:
+        return pv.ParseOptions(delimiter=self.delimiter, quote_char='"', **extra)
+
+    def _locate(
+        self,
+        block: bytes,
+        columns: list[str],
+        column_types: dict[str, pa.DataType],
+        rows_before: int,
+        error: pa.ArrowInvalid,
+    ) -> InputError:
+        """Find the first bad row of a block that failed to parse (slow path)."""
+        ragged: list[tuple[int | None, int, int]] = []
+
+        def record(row: pv.InvalidRow) -> str:
+            ragged.append((row.number, row.expected_columns, row.actual_columns))
+            return "skip"
+
+        try:
+            raw = pv.read_csv(
+                pa.py_buffer(block),
+                read_options=pv.ReadOptions(column_names=self.header, use_threads=False),
+                parse_options=self._parse_options(invalid_row_handler=record),
+                convert_options=_convert_options(
+                    columns, dict.fromkeys(columns, pa.binary()), strings_null=False
+                ),
+            )
+        except pa.ArrowInvalid:
+            return InputError(
+                self.name, f"cannot be parsed after row {rows_before}: {_one_line(str(error))}"
+            )
+        problems: list[tuple[int, InputError]] = []
+        if ragged and ragged[0][0] is not None:
+            number, expected, actual = ragged[0]
+            problems.append(
+                (
+                    rows_before + number,
+                    InputError(
+                        self.name,
+                        f"has {actual} fields, expected {expected} like the header "
+                        f"(delimiter: {DELIMITERS.get(self.delimiter or '', self.delimiter)})",
+                        row=rows_before + number,
+                    ),
+                )
+            )
+        skipped = sorted(number for number, _, _ in ragged if number is not None)
+        for name in columns:
+            target = column_types.get(name, pa.string())
+            bad = first_unconvertible(raw.column(name), target)
+            if bad is None:
+                continue
+            row = bad + 1
+            for number in skipped:  # ragged rows are missing from ``raw``
+                if number <= row:
+                    row += 1
+            value = raw.column(name)[bad].as_py()
+            problems.append(
+                (
+                    rows_before + row,
+                    InputError(
+                        self.name,
+                        f"expected {_expected(target)}, got {_show(value)}",
+                        row=rows_before + row,
+                        column=name,
+                    ),
+                )
+            )
+        if problems:
+            return min(problems, key=lambda problem: problem[0])[1]
+        return InputError(
+            self.name, f"cannot be parsed after row {rows_before}: {_one_line(str(error))}"
+        )
+
+    # ------------------------------------------------------------------ parquet
+
+    def _parquet_blocks(
+        self, columns: list[str], column_types: dict[str, pa.DataType]
+    ) -> Iterator[pa.Table]:
+        assert self._parquet is not None
+        rows_before = 0
+        try:
+            batches = self._parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns)
+            for batch in batches:
+                table = pa.Table.from_batches([batch])
+                yield self._cast_parquet(table, column_types, rows_before)
+                rows_before += table.num_rows
+        except _STREAM_ERRORS as error:
+            raise InputError(
+                self.name, f"cannot be read after row {rows_before}: {_one_line(str(error))}"
+            ) from None
+
+    def _cast_parquet(
+        self, table: pa.Table, column_types: dict[str, pa.DataType], rows_before: int
+    ) -> pa.Table:
+        for index, name in enumerate(table.column_names):
+            target = column_types.get(name, pa.string())
+            values = table.column(name)
+            if values.type == target:
+                continue
+            if pa.types.is_dictionary(values.type):
+                values = values.cast(values.type.value_type)
+            as_text = pa.types.is_string(target) or pa.types.is_binary(target)
+            if as_text and not (
+                pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
+            ):
+                values = pc.cast(values, pa.string())
+            bad = first_unconvertible(values, target)
+            if bad is not None:
+                raise InputError(
+                    self.name,
+                    f"expected {_expected(target)}, got {_show(values[bad].as_py())}",
+                    row=rows_before + bad + 1,
+                    column=name,
+                )
+            table = table.set_column(index, name, _cast(values, target))
+        return table
+
+
+def open_source(path: str | Path) -> FlowSource:
+    """Open a flow file, or standard input for ``-``, and read its header."""
+    name = "<stdin>" if str(path) == STDIN else str(path)
+    if str(path) == STDIN:
+        raw: IO[bytes] = sys.stdin.buffer
+        closers: list[Any] = []
+    else:
+        raw = _open_file(Path(path))
+        closers = [raw]
+    try:
+        start = _peek(raw, 4)
+        if start[:4] == _PARQUET_MAGIC:
+            return _open_parquet(path, name, closers)
+        stream: Any = raw
+        if start[:2] == _GZIP_MAGIC:
+            stream = gzip.GzipFile(fileobj=raw, mode="rb")
+            closers.append(stream)
+        header_line, pending = _read_header_line(stream, name)
+        delimiter, header = _parse_header(header_line, name)
+        source = FlowSource(name, "csv", header, delimiter, stream, pending)
+        source._closers = closers
+        return source
+    except BaseException:
+        for closer in closers:
+            closer.close()
+        raise
+
+
+def _open_file(path: Path) -> IO[bytes]:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except OSError as error:
+        raise InputError(path, f"cannot be opened: {error.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(path, "is a directory, expected a flow file")
+    if stat.S_ISREG(mode) and path.stat().st_size == 0:
+        raise InputError(path, "is empty, expected a header line and flow rows")
+    try:
+        return io.BufferedReader(io.FileIO(path, "rb"), buffer_size=1 << 20)
+    except OSError as error:
+        raise InputError(path, f"cannot be opened: {error.strerror}") from None
+
+
+def _peek(raw: IO[bytes], size: int) -> bytes:
+    peek = getattr(raw, "peek", None)
+    if peek is None:
+        return b""
+    return bytes(peek(size)[:size])
+
+
+def _open_parquet(path: str | Path, name: str, closers: list[Any]) -> FlowSource:
+    if str(path) == STDIN:
+        raise InputError(name, "Parquet cannot be streamed from standard input; give the file")
+    for closer in closers:
+        closer.close()
+    try:
+        parquet = pq.ParquetFile(str(path))
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(
+            name, f"is not a readable Parquet file ({_one_line(str(error))})"
+        ) from None
+    header = list(parquet.schema_arrow.names)
+    source = FlowSource(name, "parquet", header, _parquet=parquet)
+    return source
+
+
+def _read_header_line(stream: Any, name: str) -> tuple[bytes, bytes]:
+    buffer = b""
+    while True:
+        try:
+            data = stream.read(65536)
+        except _STREAM_ERRORS as error:
+            raise InputError(name, f"cannot be read: {_describe_stream_error(error)}") from None
+        if not data:
+            if not buffer:
+                raise InputError(name, "is empty, expected a header line and flow rows")
+            return buffer, b""
+        buffer += data
+        end = buffer.find(b"\n")
+        if end >= 0:
+            return buffer[:end], buffer[end + 1 :]
+        if len(buffer) > _MAX_HEADER_BYTES:
+            raise InputError(name, "has no line break in its first MB: not a flow file")
+
+
+def _parse_header(line: bytes, name: str) -> tuple[str, list[str]]:
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        raise InputError(name, "the header is not UTF-8 text: not a flow file", row=0) from None
+    if not text.strip():
+        raise InputError(name, "the first line is empty, expected a header naming the columns")
+    counts = {d: text.count(d) for d in DELIMITERS}
+    delimiter = max(counts, key=lambda d: counts[d])
+    if counts[delimiter] == 0:
+        raise InputError(
+            name,
+            "cannot tell the delimiter: the header has no comma, semicolon, tab or pipe "
+            f"(header starts: {text[:60]!r})",
+            row=0,
+        )
+    header = [column.strip() for column in next(csv.reader([text], delimiter=delimiter))]
+    empty = [i + 1 for i, column in enumerate(header) if not column]
+    if empty:
+        raise InputError(name, f"header field(s) {empty} have no name", row=0)
+    seen: set[str] = set()
+    duplicated = sorted({c for c in header if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
+    if duplicated:
+        raise InputError(name, f"header names column(s) twice: {', '.join(duplicated)}", row=0)
+    return delimiter, header
+
+
+def _convert_options(
+    columns: list[str], column_types: dict[str, pa.DataType], strings_null: bool = True
+) -> pv.ConvertOptions:
+    return pv.ConvertOptions(
+        column_types=column_types,
+        include_columns=columns,
+        null_values=[""] if strings_null else [],
+        strings_can_be_null=False,  # an empty category is a value, an empty number is not
+    )
+
+
+def first_unconvertible(values: pa.ChunkedArray | pa.Array, target: pa.DataType) -> int | None:
+    """Position of the first value that does not convert to ``target`` (None if all do).
+
+    Text is trimmed and an empty field counts as missing, as the CSV reader does.
+    """
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if len(values) == 0:
+        return None
+    try:
+        _cast(values, target)
+        return None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    low, high = 0, len(values)  # the failure lies in values[low:high]
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            _cast(values.slice(low, middle - low), target)
+            low = middle
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            high = middle
+    return low
+
+
+def _cast(values: pa.Array | pa.ChunkedArray, target: pa.DataType) -> pa.Array:
+    if pa.types.is_binary(values.type) and not pa.types.is_binary(target):
+        values = pc.cast(values, pa.string())  # fails on invalid UTF-8
+    if pa.types.is_string(values.type) and (
+        pa.types.is_floating(target) or pa.types.is_integer(target)
+    ):
+        trimmed = pc.utf8_trim_whitespace(values)
+        values = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return pc.cast(values, target)
+
+
+def _expected(target: pa.DataType) -> str:
+    if pa.types.is_floating(target):
+        return "a number"
+    if pa.types.is_integer(target):
+        return "an integer port (decimal or 0x hex)"
+    return "UTF-8 text"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"bytes {value[:40]!r} that are not UTF-8"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _describe_stream_error(error: BaseException) -> str:
+    if isinstance(error, EOFError | gzip.BadGzipFile) or "truncated" in str(error).lower():
+        return "the compressed data is truncated or damaged"
+    if isinstance(error, zlib.error):
+        return "the compressed data is damaged"
+    return _one_line(str(error) or type(error).__name__)
+
+
+def is_regular_file(path: str | Path) -> bool:
+    """True for an existing regular file (not a pipe, device or directory)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+# Convenience for callers that need numpy views of row counts.
+def row_numbers(start: int, count: int) -> np.ndarray:
+    """1-based input row numbers ``start + 1 .. start + count``."""
+    return np.arange(start + 1, start + count + 1, dtype=np.int64)
