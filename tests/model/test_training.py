@@ -39,20 +39,15 @@ def test_history_has_one_entry_per_epoch_and_validation_losses():
     assert history.val_loss[-1] > history.val_normal_loss[-1]
 
 
-def test_biases_start_at_zero_and_weights_are_small():
-    import torch
-    from torch import nn
+def test_biases_start_at_zero_and_weights_are_glorot_uniform():
+    from flowae.model.training import initial_tensors
 
-    from flowae.model.network import Autoencoder
-
-    generator = torch.Generator().manual_seed(0)
-    network = Autoencoder(8)
-    for module in network.modules():
-        if isinstance(module, nn.Linear):
-            nn.init.xavier_uniform_(module.weight, generator=generator)
-            assert float(module.weight.detach().abs().max()) <= np.sqrt(
-                6 / (module.in_features + module.out_features)
-            )
+    tensors = initial_tensors(16, (12, 8, 5, 2), np.random.default_rng(0))
+    first = tensors["encoder.0.weight"]
+    assert first.shape == (12, 16) and first.dtype == np.float32
+    assert np.abs(first).max() <= np.sqrt(6 / (16 + 12))
+    assert np.abs(first).max() > 0.8 * np.sqrt(6 / (16 + 12))
+    assert all(not tensors[name].any() for name in tensors if name.endswith(".bias"))
 
 
 def test_no_rows_and_bad_settings_are_refused():
@@ -67,3 +62,33 @@ def test_nan_loss_is_reported():
     rows[3, 2] = np.nan
     with pytest.raises(TrainingError, match="loss became nan"):
         _train(rows, epochs=1)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_numpy_backend_matches_the_torch_reference(seed):
+    rows = _rows(190, seed)
+    validation = (rows[:40], np.zeros(40, dtype=bool))
+    _, numpy_tensors, numpy_history = _train(rows, seed=seed, epochs=4, validation=validation)
+    _, torch_tensors, torch_history = _train(
+        rows, seed=seed, epochs=4, validation=validation, backend="torch"
+    )
+    for name in numpy_tensors:
+        np.testing.assert_allclose(numpy_tensors[name], torch_tensors[name], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(numpy_history.train_loss, torch_history.train_loss, rtol=1e-4)
+    np.testing.assert_allclose(numpy_history.val_loss, torch_history.val_loss, rtol=1e-4)
+
+
+def test_one_step_matches_torch_to_float32_precision():
+    from flowae.model.forward import layer_plan
+    from flowae.model.torch_training import TorchTrainer
+    from flowae.model.training import NumpyTrainer, initial_tensors
+
+    rows = _rows(19, 1)
+    start = initial_tensors(8, (12, 8, 5, 2), np.random.default_rng(5))
+    numpy_trainer = NumpyTrainer(start, layer_plan(4)[0], 0.01)
+    with TorchTrainer(start, 8, (12, 8, 5, 2), 0.01) as torch_trainer:
+        for _ in range(3):
+            assert numpy_trainer.step(rows) == pytest.approx(torch_trainer.step(rows), rel=1e-6)
+        expected = torch_trainer.tensors()
+    for name, tensor in numpy_trainer.tensors().items():
+        np.testing.assert_allclose(tensor, expected[name], rtol=1e-5, atol=1e-7)

@@ -91,7 +91,9 @@ class FlowTable:
             source=f"{self.source} + {other.source}"
             if other.source != self.source
             else self.source,
-            table=pa.concat_tables([self.table, other.table.select(self.table.column_names)]),
+            table=pa.concat_tables(
+                [self.table, other.table.select(self.table.column_names)]
+            ).unify_dictionaries(),
             row_numbers=np.concatenate([self.row_numbers, other.row_numbers]),
         )
 
@@ -99,6 +101,16 @@ class FlowTable:
 def is_normal_label(labels: pa.ChunkedArray, normal_value: str) -> np.ndarray:
     """True where a label means normal: equal to ``normal_value`` once surrounding spaces
     are trimmed, or numerically equal when both are numbers (``0.0`` matches ``0``)."""
+    if pa.types.is_dictionary(labels.type):  # decide once per distinct label
+        return np.concatenate(
+            [
+                np.asarray(is_normal_label(pa.chunked_array([c.dictionary]), normal_value))[
+                    c.indices.to_numpy(zero_copy_only=False)
+                ]
+                for c in labels.chunks
+            ]
+            or [np.zeros(0, dtype=bool)]
+        )
     trimmed = pc.utf8_trim_whitespace(labels)
     wanted = normal_value.strip()
     equal = pc.equal(trimmed, wanted).to_numpy(zero_copy_only=False)
@@ -136,6 +148,7 @@ def read_flows(
     layout = _resolve_auto_columns(layout, table, source.name)
     table = _convert_auto_columns(layout, table, source.name)
     _validate(layout, table, source.name, require_labels, rows_before=0)
+    table = _dictionary_encode_text(table, layout)
     log.debug("read %d rows from %s as layout %s", table.num_rows, source.name, layout.name)
     return FlowTable(source.name, layout, table, np.arange(1, table.num_rows + 1, dtype=np.int64))
 
@@ -233,6 +246,15 @@ def _concat(
         return pa.concat_tables(tables)
     schema = pa.schema([(name, column_types.get(name, pa.string())) for name in columns])
     return schema.empty_table()
+
+
+def _dictionary_encode_text(table: pa.Table, layout: Layout) -> pa.Table:
+    """Text columns as dictionaries: selecting rows (splits) and encoding them gets cheap."""
+    text = {c.name for c in layout.columns if c.kind == Kind.CATEGORY} | set(layout.label_columns)
+    for index, name in enumerate(table.column_names):
+        if name in text and pa.types.is_string(table.schema.field(name).type):
+            table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
+    return table
 
 
 def file_sha256(path: str | Path) -> str:

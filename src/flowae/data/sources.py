@@ -166,19 +166,17 @@ class FlowSource:
                 self.name, f"cannot be parsed after row {rows_before}: {_one_line(str(error))}"
             )
         problems: list[tuple[int, InputError]] = []
-        if ragged and ragged[0][0] is not None:
-            number, expected, actual = ragged[0]
-            problems.append(
-                (
-                    rows_before + number,
-                    InputError(
-                        self.name,
-                        f"has {actual} fields, expected {expected} like the header "
-                        f"(delimiter: {DELIMITERS.get(self.delimiter or '', self.delimiter)})",
-                        row=rows_before + number,
-                    ),
-                )
+        numbered = [(n, expected, actual) for n, expected, actual in ragged if n is not None]
+        if numbered:
+            number, expected, actual = numbered[0]
+            delimiter = DELIMITERS.get(self.delimiter or "", self.delimiter)
+            problem = InputError(
+                self.name,
+                f"has {actual} fields, expected {expected} like the header "
+                f"(delimiter: {delimiter})",
+                row=rows_before + number,
             )
+            problems.append((rows_before + number, problem))
         skipped = sorted(number for number, _, _ in ragged if number is not None)
         for name in columns:
             target = column_types.get(name, pa.string())

@@ -39,6 +39,7 @@ class AutoencoderDetector:
     epochs, batch_size, learning_rate : Adam training settings.
     k : threshold = mean + k * std of the training-normal reconstruction error.
     random_state : seed of weight initialisation and batch shuffling.
+    backend : 'numpy' (fast, default) or 'torch' (the reference); same arithmetic.
     """
 
     def __init__(
@@ -50,6 +51,7 @@ class AutoencoderDetector:
         learning_rate: float = 0.01,
         k: float = 1.0,
         random_state: int = 0,
+        backend: str = "numpy",
     ) -> None:
         self.hidden = tuple(hidden)
         self.epochs = epochs
@@ -57,6 +59,7 @@ class AutoencoderDetector:
         self.learning_rate = learning_rate
         self.k = k
         self.random_state = random_state
+        self.backend = backend
 
     def fit(
         self,
@@ -76,6 +79,7 @@ class AutoencoderDetector:
             seed=self.random_state,
             validation=validation,
             on_epoch=on_epoch,
+            backend=self.backend,
         )
         self.n_features_in_ = normal_rows.shape[1]
         self.normal_errors_ = MeanStdThreshold.fit(self.score_samples(normal_rows), self.k)
