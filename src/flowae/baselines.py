@@ -10,8 +10,9 @@ All models come from scikit-learn; randomness comes from ``random_state``.
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -116,7 +117,7 @@ class LocalOutlierFactorDetector(BaselineDetector):
         return training_scores
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
-        return -self.model_.score_samples(rows)
+        return _lof_scores(self.model_, rows)
 
 
 class OneClassSVMDetector(BaselineDetector):
@@ -190,7 +191,7 @@ class GMMLOFDetector(BaselineDetector):
         return self._combine(nll, lof)
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
-        return self._combine(-self.mixture_.score_samples(rows), -self.lof_.score_samples(rows))
+        return self._combine(-self.mixture_.score_samples(rows), _lof_scores(self.lof_, rows))
 
     def _combine(self, nll: np.ndarray, lof: np.ndarray) -> np.ndarray:
         nll_mean, nll_std, lof_mean, lof_std = self.standardise_
@@ -201,14 +202,39 @@ def _lof(rows: np.ndarray) -> tuple[LocalOutlierFactor, np.ndarray]:
     """LOF fitted on the distinct rows, and the leave-self-out factor of every input row.
 
     Exact duplicates give zero reachability distances and so infinite local
-    densities, which makes the factors of their neighbours explode.
+    densities, which makes the factors of their neighbours explode. The LOF
+    and GMM + LOF baselines fit the same rows: the last fit is reused.
     """
     from sklearn.neighbors import LocalOutlierFactor
 
+    key = _digest(rows)
+    if _LAST_LOF.get("key") == key:
+        return _LAST_LOF["model"], _LAST_LOF["training_scores"].copy()
     distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
     neighbours = max(1, min(20, distinct.shape[0] - 1))
     model = LocalOutlierFactor(n_neighbors=neighbours, novelty=True).fit(distinct)
-    return model, -model.negative_outlier_factor_[inverse.ravel()]
+    training_scores = -model.negative_outlier_factor_[inverse.ravel()]
+    _LAST_LOF.clear()
+    _LAST_LOF.update(key=key, model=model, training_scores=training_scores)
+    return model, training_scores.copy()
+
+
+def _lof_scores(model: LocalOutlierFactor, rows: np.ndarray) -> np.ndarray:
+    """Local outlier factors of ``rows`` (the neighbour search is the costly part, so the
+    last result per model is reused)."""
+    key = (id(model), _digest(rows))
+    if _LAST_LOF_SCORES.get("key") != key:
+        _LAST_LOF_SCORES.clear()
+        _LAST_LOF_SCORES.update(key=key, scores=-model.score_samples(rows), model=model)
+    return _LAST_LOF_SCORES["scores"].copy()
+
+
+def _digest(rows: np.ndarray) -> tuple[tuple[int, ...], str]:
+    return rows.shape, hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest()
+
+
+_LAST_LOF: dict[str, Any] = {}
+_LAST_LOF_SCORES: dict[str, Any] = {}
 
 
 def _nonzero(value: float) -> float:

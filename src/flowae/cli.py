@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import math
+import os
 import shlex
 import signal
 import sys
@@ -580,6 +581,13 @@ def evaluate(
     help="Detectors to run beside the autoencoder under the same protocol: all, none, or a "
     "comma-separated list of " + ", ".join(BASELINES) + ".",
 )
+@click.option(
+    "--jobs",
+    default=lambda: max(1, min(os.cpu_count() or 1, 4)),
+    show_default="number of CPUs, at most 4",
+    type=click.IntRange(min=1),
+    help="Processes that run seeds in parallel (the numbers do not depend on it).",
+)
 @_common
 def reproduce(
     train_file: Path,
@@ -598,6 +606,7 @@ def reproduce(
     ks: tuple[float, ...],
     seeds: int,
     baselines: tuple[str, ...],
+    jobs: int,
 ) -> None:
     """Run the paper's protocol on TRAIN (and --test) and write a report to --out.
 
@@ -636,7 +645,7 @@ def reproduce(
         baselines=baselines,
     )
     with _training_progress(runs=seeds * 2) as on_epoch:
-        run = run_protocol(train_flows, test_flows, config, on_epoch=on_epoch)
+        run = run_protocol(train_flows, test_flows, config, on_epoch=on_epoch, jobs=jobs)
     document = results_document(run, describe_data(train_flows, test_flows, config))
     command = _command_line()
     document = {"command": command, "flowae_version": __version__, "created": _today(), **document}

@@ -145,3 +145,14 @@ def test_seeds_agree_exactly_when_the_data_forces_it(tmp_path):
     assert [m["recall"] for m in entry["per_seed"]] == [1.0, 1.0, 1.0]
     assert entry["std"]["recall"] == 0.0
     assert entry["ci95"]["recall"] == [1.0, 1.0]
+
+
+def test_parallel_seeds_give_the_same_numbers(one_file):
+    config = ProtocolConfig(epochs=2, seeds=3, baselines=("pca", "lof"))
+    reports = []
+    serial = reproduce(one_file, None, config, jobs=1)
+    parallel = reproduce(one_file, None, config, jobs=2, on_epoch=lambda t, r: reports.append(t))
+    data = describe_data(one_file, None, config)
+    assert results_document(serial, data) == results_document(parallel, data)
+    # progress from the workers reaches this process: 3 seeds x 2 cases x 2 epochs
+    assert len(reports) == 12 and "seed 2, balanced" in reports

@@ -55,7 +55,7 @@ def write_figures(run: ProtocolRun, directory: Path) -> list[FigureFile]:
 
 def _representative_rows(result: CaseResult) -> tuple[int, int]:
     """Positions of the test normal and attack rows with the median error of their class."""
-    truth = result.split.test.is_attack()
+    truth = result.rows.test.is_attack()
     chosen = []
     for label in (False, True):
         members = np.flatnonzero(truth == label)
@@ -74,10 +74,10 @@ def _record_values(
     axes = figure.subplots()
     names = result.detector.feature_names_in_
     if position >= 0:
-        values = result.detector.transform(result.split.test.take(np.array([position])))[0][0]
+        values = result.detector.transform(result.rows.test.take(np.array([position])))[0][0]
         colour = NORMAL_COLOUR if kind == "normal" else ATTACK_COLOUR
         axes.bar(range(len(names)), values, color=colour)
-        row = int(result.split.test.row_numbers[position])
+        row = int(result.rows.test.row_numbers[position])
         axes.set_title(f"Scaled feature values of one {kind} test record (input row {row})")
     else:
         axes.set_title(f"No {kind} test record in this case")
@@ -100,7 +100,7 @@ def _reconstruction(
     axes = figure.subplots()
     names = result.detector.feature_names_in_
     if position >= 0:
-        inputs = result.detector.transform(result.split.test.take(np.array([position])))[0]
+        inputs = result.detector.transform(result.rows.test.take(np.array([position])))[0]
         output = reconstruct(result.detector.layers_, inputs)[0]
         x = np.arange(len(names))
         axes.bar(x - 0.2, inputs[0], width=0.4, label="input", color="#7f7f7f")
@@ -131,7 +131,7 @@ def _row_errors(
 ) -> tuple[Figure, FigureFile]:
     figure = Figure(figsize=(8, 4))
     axes = figure.subplots()
-    truth = result.split.test.is_attack()
+    truth = result.rows.test.is_attack()
     rng = np.random.default_rng(0)
     shown = {}
     for label, name, colour in ((False, "normal", NORMAL_COLOUR), (True, "attack", ATTACK_COLOUR)):
@@ -205,7 +205,7 @@ def _curves(run: ProtocolRun, filename: str, *, kind: str) -> tuple[Figure, Figu
     panels = figure.subplots(1, len(CASES))
     for axes, case in zip(panels, CASES, strict=True):
         result = run.first[case]
-        truth = result.split.test.is_attack()
+        truth = result.rows.test.is_attack()
         scores = {"autoencoder": result.test_errors, **result.baseline_scores}
         both_classes = 0 < truth.sum() < truth.size
         for name, values in scores.items():

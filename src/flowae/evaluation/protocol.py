@@ -15,6 +15,9 @@ The whole protocol (splits, sampling, training, baselines) is repeated for
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -25,7 +28,7 @@ from flowae.baselines import BASELINES, BaselineDetector
 from flowae.data.reader import FlowTable, file_sha256
 from flowae.data.splits import balanced_rows, stratified_split
 from flowae.errors import TrainingError, UsageError
-from flowae.evaluation.metrics import detection_metrics
+from flowae.evaluation.metrics import detection_metrics, roc_auc_or_none
 from flowae.evaluation.paper import TABLE_1
 from flowae.evaluation.statistics import summarise_runs
 from flowae.model.detector import FlowDetector
@@ -91,13 +94,20 @@ class CaseResult:
 
     name: str
     seed: int
-    split: CaseSplit
+    split: CaseSplit | None  # None once lightened (seeds that are not plotted)
     detector: FlowDetector
     test_errors: np.ndarray
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     baselines: dict[str, BaselineDetector] = field(default_factory=dict)
     baseline_scores: dict[str, np.ndarray] = field(default_factory=dict)
     baseline_metrics: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> CaseSplit:
+        """The split's rows; only the first (plotted) seed keeps them."""
+        if self.split is None:
+            raise ValueError(f"the rows of seed {self.seed} were not kept")
+        return self.split
 
 
 @dataclass
@@ -202,10 +212,11 @@ def _metrics_per_k(
     ks: Sequence[float],
 ) -> dict[str, dict[str, Any]]:
     metrics = {}
+    auc = roc_auc_or_none(truth, scores)  # one ranking, whatever the threshold
     for k in ks:
         rule = rule_for(k)
         metrics[threshold_key(k)] = {
-            **detection_metrics(truth, rule.predict(scores), scores),
+            **detection_metrics(truth, rule.predict(scores), auc=auc),
             "threshold": rule.value,
         }
     return metrics
@@ -217,8 +228,14 @@ def reproduce(
     config: ProtocolConfig,
     *,
     on_epoch: Callable[[str, EpochReport], None] | None = None,
+    jobs: int = 1,
 ) -> ProtocolRun:
-    """Run both cases for every seed; ``on_epoch(task, report)`` follows training."""
+    """Run both cases for every seed; ``on_epoch(task, report)`` follows training.
+
+    With ``jobs`` > 1 the seeds after the first run in that many worker
+    processes while this process runs the first one (which is kept whole for
+    the figures). Every seed's numbers are the same whichever process ran it.
+    """
     if config.seeds < 1:
         raise UsageError(f"seeds must be at least 1, got {config.seeds}")
     for flows in (train_file, test_file):
@@ -229,26 +246,109 @@ def reproduce(
         label = train_file.layout.label
         meaning = f"; normal means {label.column} = {label.normal_value!r}" if label else ""
         raise TrainingError(f"{train_file.source}: no normal rows to train on ({counts}{meaning})")
-    results: list[dict[str, CaseResult]] = []
-    for seed in config.seed_list:
-        cases = {}
-        for case in CASES:
-            split = make_split(train_file, test_file, case=case, seed=seed)
-            callback = None
-            if on_epoch is not None:
-                task = f"seed {seed}, {case}" if config.seeds > 1 else case
-                callback = _bind_task(on_epoch, task)
-            cases[case] = run_case(split, config, name=case, seed=seed, on_epoch=callback)
-        results.append(cases if not results else {c: _lighten(r) for c, r in cases.items()})
-    return ProtocolRun(config, config.seed_list, results)
+    first_seed, *other_seeds = config.seed_list
+    inputs = (train_file, test_file, config)
+    if jobs > 1 and other_seeds:
+        with _SeedWorkers(inputs, min(jobs, len(other_seeds)), on_epoch) as workers:
+            pending = workers.start(other_seeds)
+            first = _run_seed(inputs, first_seed, on_epoch)
+            others = pending.get()
+    else:
+        first = _run_seed(inputs, first_seed, on_epoch)
+        others = [_light(_run_seed(inputs, seed, on_epoch)) for seed in other_seeds]
+    return ProtocolRun(config, config.seed_list, [first, *others])
 
 
-def _lighten(result: CaseResult) -> CaseResult:
-    """Drop the test scores and fitted baselines of runs that are not plotted."""
-    result.test_errors = result.test_errors[:0]
-    result.baseline_scores = {}
-    result.baselines = {}
-    return result
+Inputs = tuple[FlowTable, "FlowTable | None", ProtocolConfig]
+
+
+def _run_seed(
+    inputs: Inputs, seed: int, on_epoch: Callable[[str, EpochReport], None] | None
+) -> dict[str, CaseResult]:
+    train_file, test_file, config = inputs
+    cases = {}
+    for case in CASES:
+        split = make_split(train_file, test_file, case=case, seed=seed)
+        callback = None
+        if on_epoch is not None:
+            task = f"seed {seed}, {case}" if config.seeds > 1 else case
+            callback = _bind_task(on_epoch, task)
+        cases[case] = run_case(split, config, name=case, seed=seed, on_epoch=callback)
+    return cases
+
+
+def _light(cases: dict[str, CaseResult]) -> dict[str, CaseResult]:
+    """Drop what only the plotted (first) seed needs: rows, scores, fitted baselines."""
+    for result in cases.values():
+        result.split = None
+        result.test_errors = result.test_errors[:0]
+        result.baseline_scores = {}
+        result.baselines = {}
+    return cases
+
+
+# A worker's copy of the parsed data and where it sends progress (set once per worker).
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(inputs: Inputs, events: Any) -> None:
+    _WORKER.update(inputs=inputs, events=events)
+
+
+def _worker_run(seed: int) -> dict[str, CaseResult]:
+    events = _WORKER["events"]
+    return _light(_run_seed(_WORKER["inputs"], seed, lambda task, r: events.put((task, r))))
+
+
+class _SeedWorkers:
+    """Worker processes that run seeds and stream their epoch reports back.
+
+    Workers start from a fresh interpreter (spawn): forking a process whose
+    thread pools (BLAS, arrow, torch's OpenMP) are in use can hang the child.
+    The parsed data reaches each worker once, pickled through arrow's buffers.
+    """
+
+    def __init__(
+        self,
+        inputs: Inputs,
+        processes: int,
+        on_epoch: Callable[[str, EpochReport], None] | None,
+    ) -> None:
+        self.context = multiprocessing.get_context("spawn")
+        self.events = self.context.Queue()
+        self.pool = self.context.Pool(
+            processes=processes, initializer=_worker_init, initargs=(inputs, self.events)
+        )
+        self.on_epoch = on_epoch
+        self.stop = threading.Event()
+        self.relay = threading.Thread(target=self._relay, name="flowae-progress", daemon=True)
+        self.relay.start()
+
+    def start(self, seeds: list[int]) -> Any:
+        return self.pool.map_async(_worker_run, seeds, chunksize=1)
+
+    def _relay(self) -> None:
+        while not self.stop.is_set():
+            try:
+                task, report = self.events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            except (EOFError, OSError):
+                return
+            if self.on_epoch is not None:
+                self.on_epoch(task, report)
+
+    def __enter__(self) -> _SeedWorkers:
+        return self
+
+    def __exit__(self, kind: object, *exc_info: object) -> None:
+        if kind is None:
+            self.pool.close()
+        else:
+            self.pool.terminate()
+        self.pool.join()
+        self.stop.set()
+        self.relay.join()
 
 
 def _bind_task(
@@ -302,7 +402,7 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
                 r[case].detector.history_.train_loss[-1] for r in run.results
             ],
         }
-        rows[case] = result.split.row_counts()
+        rows[case] = result.rows.row_counts()
     return {
         "cases": cases,
         "baselines": baselines,

@@ -4,7 +4,8 @@
 adds the feature encoding so it reads flow tables directly. ``__init__`` only
 stores arguments; learned state ends in ``_``. Scores are reconstruction
 errors (higher = more anomalous); ``k`` can change after fitting without
-retraining. Scoring runs in numpy; torch is imported only to train.
+retraining. Training and scoring run in numpy (torch is the reference training
+backend, imported only when asked for).
 """
 
 from __future__ import annotations
