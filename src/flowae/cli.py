@@ -323,6 +323,9 @@ def train(
         require_labels=False,
     )
     log.info("read %d rows from %s (layout %s)", flows.n_rows, data, flows.layout.name)
+    leak = flows.layout.identifier_warning(feature_set)
+    if leak:
+        log.warning(leak)
     if not flows.has_labels:
         log.warning(
             "%s has no label column: all %d rows are treated as normal traffic", data, flows.n_rows
@@ -629,6 +632,9 @@ def reproduce(
     log.info(
         "read %d rows from %s (layout %s)", train_flows.n_rows, train_file, train_flows.layout.name
     )
+    leak = train_flows.layout.identifier_warning(feature_set)
+    if leak:
+        log.warning(leak)
     test_flows = None
     if test_file is not None:
         test_flows = _read_test_file(test_file, train_flows)

@@ -68,7 +68,8 @@ def test_no_normal_rows_is_a_clear_error(tmp_path):
         FlowDetector(epochs=1).fit(flows)
 
 
-def test_identifier_features_warn(tmp_path, caplog):
+def test_identifier_features_are_named_in_a_warning(tmp_path):
     flows = read_flows(write_botiot_10best(tmp_path / "f.csv", 30, 5))
-    FlowDetector(feature_set="paper", epochs=1).fit(flows)
-    assert "identifier columns pkSeqID, saddr, sport, daddr, dport" in caplog.text
+    warning = flows.layout.identifier_warning("paper")
+    assert "identifier columns pkSeqID, saddr, sport, daddr, dport" in warning
+    assert flows.layout.identifier_warning("sound") is None

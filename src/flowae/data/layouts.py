@@ -63,6 +63,17 @@ class Layout:
             return self.columns
         return tuple(c for c in self.columns if not c.identifier)
 
+    def identifier_warning(self, feature_set: str) -> str | None:
+        """Why training on ``feature_set`` may leak the label, or None when it cannot."""
+        identifiers = [c.name for c in self.feature_columns(feature_set) if c.identifier]
+        if not identifiers:
+            return None
+        return (
+            f"features include identifier columns {', '.join(identifiers)}: in a testbed they "
+            "can reveal the label through who talks to whom rather than how; "
+            "--feature-set sound drops them"
+        )
+
     def with_label(self, label: LabelSpec | None) -> Layout:
         """The same layout with another label column (or none)."""
         label_columns = tuple(

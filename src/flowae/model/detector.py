@@ -163,13 +163,6 @@ class FlowDetector:
             raise UsageError(
                 f"{train.source}: no feature columns left in feature set '{self.feature_set}'"
             )
-        identifiers = [c.name for c in columns if c.identifier]
-        if identifiers:
-            log.warning(
-                "features include identifier columns %s: in a testbed they can reveal the label "
-                "through who talks to whom, not how; --feature-set sound drops them",
-                ", ".join(identifiers),
-            )
         is_attack = train.is_attack(unlabelled_as_normal=True)
         normal = train.take(np.flatnonzero(~is_attack))
         if normal.n_rows == 0:
