@@ -171,7 +171,7 @@ def iter_flows(
         raise UsageError("streaming needs a layout with known column kinds (from a model)")
     with open_source(path) as source:
         layout, columns, column_types = _plan(
-            source, layout, label_column, normal_value, (), require_labels
+            source, layout, label_column, normal_value, (), require_labels, label_like=False
         )
         rows_before = 0
         for table in source.blocks(columns, column_types, block_bytes=block_bytes):
@@ -203,8 +203,14 @@ def _plan(
     normal_value: str | None,
     categorical: Sequence[str],
     require_labels: bool,
+    *,
+    label_like: bool = True,
 ) -> tuple[Layout, list[str], dict[str, pa.DataType]]:
-    """The layout, the columns to read and their arrow types."""
+    """The layout, the columns to read and their arrow types.
+
+    ``label_like`` also reads the file's other label-like columns (category,
+    subcategory, detailed-label) for reports; streaming scoring skips them.
+    """
     header = source.header
     if layout is None:
         layout = recognise_layout(
@@ -226,7 +232,8 @@ def _plan(
     columns = [c.name for c in layout.columns]
     if layout.label is not None and layout.label.column in header:
         columns.append(layout.label.column)
-    columns += [c for c in layout.label_columns if c in header and c not in columns]
+    if label_like:
+        columns += [c for c in layout.label_columns if c in header and c not in columns]
     missing = [name for name in columns if name not in header]
     if missing:
         raise InputError(
