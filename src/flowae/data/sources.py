@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from flowae.errors import InputError
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-DEFAULT_BLOCK_BYTES = 16 << 20
+DEFAULT_BLOCK_BYTES = 4 << 20
 PARQUET_BATCH_ROWS = 262_144
 STDIN = "-"
 _GZIP_MAGIC = b"\x1f\x8b"
