@@ -7,13 +7,29 @@ module (``encoder.0.weight`` ...), so weights move between the two as is.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 ACTIVATIONS = ("relu", "sigmoid", "linear")
 PAPER_HIDDEN = (12, 8, 5, 2)  # encoder sizes of the paper's Algorithm 1
+
+_THREADPOOLS: list[ThreadpoolController] = []
+
+
+def single_blas_thread() -> AbstractContextManager[Any]:
+    """A context in which BLAS uses one thread.
+
+    These matrices are tall and thin: one thread is 10-20x faster than several.
+    The controller that finds the BLAS libraries is built once: finding them
+    again on every call costs about half a millisecond.
+    """
+    if not _THREADPOOLS:
+        _THREADPOOLS.append(ThreadpoolController())
+    return _THREADPOOLS[0].limit(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
@@ -67,8 +83,7 @@ def reconstruction_error(
     """Per-row mean squared error between ``x`` and its reconstruction (float32)."""
     x = np.asarray(x, dtype=np.float32)
     errors = np.empty(x.shape[0], dtype=np.float32)
-    # These matrices are tall and thin: one BLAS thread is 10-20x faster than several.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_blas_thread():
         for start in range(0, x.shape[0], chunk_rows):
             block = x[start : start + chunk_rows]
             diff = reconstruct(layers, block)

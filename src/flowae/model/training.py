@@ -20,10 +20,15 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from flowae.errors import TrainingError
-from flowae.model.forward import DenseLayer, layer_plan, layers_from_tensors, reconstruction_error
+from flowae.model.forward import (
+    DenseLayer,
+    layer_plan,
+    layers_from_tensors,
+    reconstruction_error,
+    single_blas_thread,
+)
 from flowae.model.history import EpochReport, TrainingHistory
 
 BACKENDS = ("numpy", "torch")
@@ -106,7 +111,7 @@ def _run_epochs(
     for epoch in range(1, epochs + 1):
         shuffled = rows[rng.permutation(rows.shape[0])]
         loss_sum = 0.0
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_blas_thread():
             for start in range(0, shuffled.shape[0], batch_size):
                 batch = shuffled[start : start + batch_size]
                 loss_sum += trainer.step(batch) * batch.shape[0]
