@@ -8,7 +8,7 @@ result looks like the official Training + Testing files (comma-separated,
 quoted strings, hex ICMP ports) but is NOT data: never use it to judge
 detection quality.
 
-    python bench/make_botiot_scale.py [--rows 3668522] [--out bench/data/synthetic_botiot_10best.csv]
+    python bench/make_botiot_scale.py [--rows 3668522] [--out FILE]
 """
 
 from __future__ import annotations
@@ -44,9 +44,7 @@ def generate(rows: int, seed: int = 0) -> pa.Table:
         ),
     )
     normal_source = pv.read_csv(SUBSET)
-    normal_source = normal_source.filter(
-        pc.equal(normal_source.column("category"), "Normal")
-    )
+    normal_source = normal_source.filter(pc.equal(normal_source.column("category"), "Normal"))
     n_normal = max(1, round(rows * OFFICIAL_NORMAL / OFFICIAL_ROWS)) if rows > 1000 else rows // 4
     n_attack = rows - n_normal
 
@@ -60,8 +58,10 @@ def generate(rows: int, seed: int = 0) -> pa.Table:
     columns["seq"] = rng.integers(1, 262_000, n_attack)
 
     normal_picked = rng.integers(0, normal_source.num_rows, n_normal)
-    normal = {name: normal_source.column(name).to_numpy(zero_copy_only=False)[normal_picked]
-              for name in ("proto", "mean", "stddev", "min", "max")}
+    normal = {
+        name: normal_source.column(name).to_numpy(zero_copy_only=False)[normal_picked]
+        for name in ("proto", "mean", "stddev", "min", "max")
+    }
     hosts = np.array([f"192.168.100.{i}" for i in (1, 3, 5, 6, 7, 27, 46, 55, 149, 150)])
     normal_columns = {
         "proto": normal["proto"],
@@ -89,7 +89,9 @@ def generate(rows: int, seed: int = 0) -> pa.Table:
         if name == "pkSeqID":
             table[name] = np.arange(1, rows + 1)
             continue
-        merged = np.concatenate([columns[name], normal_columns[name]]) if n_normal else columns[name]
+        merged = (
+            np.concatenate([columns[name], normal_columns[name]]) if n_normal else columns[name]
+        )
         table[name] = merged[order]
     return pa.table(table)
 
@@ -102,8 +104,10 @@ def main() -> int:
     args = parser.parse_args()
     for source in (TENBEST, SUBSET):
         if not source.is_file():
-            print(f"make_botiot_scale: real rows needed to resample from: {source} is absent",
-                  file=sys.stderr)
+            print(
+                f"make_botiot_scale: real rows needed to resample from: {source} is absent",
+                file=sys.stderr,
+            )
             return 1
     started = time.perf_counter()
     table = generate(args.rows, args.seed)
@@ -111,8 +115,11 @@ def main() -> int:
     temporary = args.out.with_name(f".{args.out.name}.tmp")
     pv.write_csv(table, temporary)
     temporary.replace(args.out)
-    print(f"wrote {table.num_rows} synthetic rows ({args.out.stat().st_size / 1e6:.0f} MB) to "
-          f"{args.out} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print(
+        f"wrote {table.num_rows} synthetic rows ({args.out.stat().st_size / 1e6:.0f} MB) to "
+        f"{args.out} in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -244,8 +244,9 @@ def test_tampered_model_is_refused(model, data, tmp_path):
 def test_reproduce_without_normal_rows_writes_nothing(tmp_path):
     attacks = write_botiot_10best(tmp_path / "a.csv", 0, 40)
     out = tmp_path / "r"
-    result = run("reproduce", attacks, "--out", out, "--seeds", "1", "--feature-set", "sound",
-                 *FAST)
+    result = run(
+        "reproduce", attacks, "--out", out, "--seeds", "1", "--feature-set", "sound", *FAST
+    )
     _one_line_error(result, "no normal rows")
     assert not out.exists()
 
