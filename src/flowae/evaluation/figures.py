@@ -114,7 +114,7 @@ def _reconstruction(
     number = filename[3:5]
     return figure, FigureFile(
         filename,
-        f"Figure {int(number)}: reconstruction of a {kind} row",
+        f"Figure {int(number)}: reconstruction of one {kind} row",
         f"Input and autoencoder output per feature for the same {kind} row as above; the "
         "reconstruction error is the mean squared difference.",
     )
