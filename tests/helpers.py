@@ -146,3 +146,133 @@ def shared_file(relative: str) -> Path:
     if not path.is_file():
         pytest.skip(f"real data not available: {path} is absent (it lives outside the repo)")
     return path
+
+
+ZEEK_FIELDS = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "service",
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+    "conn_state",
+    "local_orig",
+    "local_resp",
+    "missed_bytes",
+    "history",
+    "orig_pkts",
+    "orig_ip_bytes",
+    "resp_pkts",
+    "resp_ip_bytes",
+    "tunnel_parents",
+]
+
+
+def zeek_conn_rows(n_benign: int, n_malicious: int, seed: int = 0) -> list[list[str]]:
+    """conn.log rows: benign DNS lookups, malicious long TCP downloads (synthetic)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_benign + n_malicious):
+        malicious = i >= n_benign
+        if malicious:
+            values = [
+                "tcp",
+                "http",
+                f"{rng.uniform(3, 6):.6f}",
+                str(rng.integers(80, 200)),
+                str(rng.integers(60000, 70000)),
+                "SF",
+                "ShADadttFf",
+                str(rng.integers(40, 60)),
+                str(rng.integers(3000, 4000)),
+                str(rng.integers(40, 60)),
+                str(rng.integers(60000, 70000)),
+            ]
+        else:
+            duration = "-" if i % 5 == 0 else f"{rng.uniform(0.01, 0.05):.6f}"
+            values = [
+                "udp",
+                "dns",
+                duration,
+                str(rng.integers(30, 60)),
+                str(rng.integers(60, 200)),
+                "SF",
+                "Dd",
+                "1",
+                "76",
+                "1",
+                "120",
+            ]
+        proto, service, duration, ob, rb, state, history, op, oib, rp, rib = values
+        rows.append(
+            [
+                f"{1547127288 + i:.6f}",
+                f"C{i:017d}",
+                "192.168.1.197",
+                str(rng.integers(1024, 65535)),
+                "8.8.8.8" if not malicious else "104.24.96.120",
+                "53" if not malicious else "80",
+                proto,
+                service,
+                duration,
+                ob,
+                rb,
+                state,
+                "-",
+                "-",
+                "0",
+                history,
+                op,
+                oib,
+                rp,
+                rib,
+                "-",
+                "Malicious" if malicious else "benign",
+                "FileDownload" if malicious else "-",
+            ]
+        )
+    return rows
+
+
+def write_zeek_conn(
+    path: Path, n_benign: int = 60, n_malicious: int = 20, seed: int = 0, *, labelled: bool = True
+) -> Path:
+    """A conn.log(.labeled) as IoT-23 writes it: '#' header lines, CRLF line ends, the
+    last fields separated by three spaces, and a '#close' line."""
+    fields = ZEEK_FIELDS + (["label", "detailed-label"] if labelled else [])
+    rows = zeek_conn_rows(n_benign, n_malicious, seed)
+    if not labelled:
+        rows = [row[:-2] for row in rows]
+
+    def line(values: list[str]) -> str:
+        return "\t".join(values[:20]) + "\t" + "   ".join(values[20:])
+
+    header = [
+        "#separator \\x09",
+        "#set_separator\t,",
+        "#empty_field\t(empty)",
+        "#unset_field\t-",
+        "#path\tconn",
+        "#open\t2019-01-11-05-34-44",
+        "#fields\t" + line(fields)[0:],
+        "#types\t" + "\t".join(["time"] * 20) + "\t" + "   ".join(["string"] * (len(fields) - 20)),
+    ]
+    text = "\r\n".join([*header, *(line(row) for row in rows), "#close\t2019-01-11-05-34-45"])
+    path.write_bytes((text + "\r\n").encode())
+    return path
+
+
+def write_nbaiot(path: Path, n_rows: int = 80, seed: int = 0, attack: bool = False) -> Path:
+    """A file with the 115 N-BaIoT columns: benign rows near 1, attack rows near 50."""
+    from flowae.data.layouts import NBAIOT_HEADER
+
+    rng = np.random.default_rng(seed)
+    centre = 50.0 if attack else 1.0
+    values = rng.normal(centre, 0.1 * centre, size=(n_rows, len(NBAIOT_HEADER)))
+    rows = [[f"{v:.6f}" for v in row] for row in values]
+    return write_delimited(path, NBAIOT_HEADER, rows)

@@ -52,6 +52,7 @@ class Layout:
     label: LabelSpec | None
     label_columns: tuple[str, ...]  # never features (label, category, subcategory, ...)
     ignored: tuple[str, ...] = ()  # present in the file, never read (e.g. MAC columns)
+    default_feature_set: str = "paper"  # what reproduce uses unless told otherwise
 
     def feature_columns(self, feature_set: str) -> tuple[Column, ...]:
         """The columns used as model inputs for ``feature_set`` ('paper' or 'sound')."""
@@ -216,10 +217,99 @@ BOTIOT_FULL = _botiot_layout(
     "Bot-IoT full-feature files (UNSW_2018_IoT_Botnet_Full5pc_*.csv), 35 columns",
     BOTIOT_FULL_HEADER,
 )
-KNOWN_LAYOUTS = (BOTIOT_10BEST, BOTIOT_FULL)
+
+# N-BaIoT (Meidan et al. 2018): 115 statistics per packet, computed by Kitsune's
+# feature extractor over five damped windows (decay L5 ... L0.01) of five streams.
+# The files carry no label column: the label is the file (benign, or an attack).
+_NBAIOT_WINDOWS = ("L5", "L3", "L1", "L0.1", "L0.01")
+_NBAIOT_1D = ("weight", "mean", "variance")
+_NBAIOT_2D = ("weight", "mean", "std", "magnitude", "radius", "covariance", "pcc")
+NBAIOT_HEADER = [
+    f"{stream}_{window}_{statistic}"
+    for stream, statistics in (
+        ("MI_dir", _NBAIOT_1D),
+        ("H", _NBAIOT_1D),
+        ("HH", _NBAIOT_2D),
+        ("HH_jit", _NBAIOT_1D),
+        ("HpHp", _NBAIOT_2D),
+    )
+    for window in _NBAIOT_WINDOWS
+    for statistic in statistics
+]
+NBAIOT = Layout(
+    "n-baiot",
+    "N-BaIoT per-device feature files (115 columns MI_dir_L5_weight ... HpHp_L0.01_pcc, "
+    "labelled by file: --normal FILE --attack FILE)",
+    tuple(Column(name, Kind.NUMBER) for name in NBAIOT_HEADER),
+    None,
+    (),
+)
+
+# Zeek conn.log (IoT-23's conn.log.labeled adds label and detailed-label). The
+# history string becomes counts per letter (see flowae.data.sources), so the
+# columns below include derived ones that a Zeek source adds to its header.
+ZEEK_HISTORY_LETTERS = "SHADFRTshadfrt"
+ZEEK_HISTORY_COLUMNS = [
+    *(f"history_{'orig' if c.isupper() else 'resp'}_{c}" for c in ZEEK_HISTORY_LETTERS),
+    "history_other",
+]
+ZEEK_CONN_FIELDS = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "service",
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+    "conn_state",
+    "local_orig",
+    "local_resp",
+    "missed_bytes",
+    "history",
+    "orig_pkts",
+    "orig_ip_bytes",
+    "resp_pkts",
+    "resp_ip_bytes",
+]
+_ZEEK_COLUMNS = (
+    Column("ts", Kind.NUMBER, identifier=True),
+    Column("id.orig_h", Kind.CATEGORY, identifier=True),
+    Column("id.orig_p", Kind.PORT, identifier=True),
+    Column("id.resp_h", Kind.CATEGORY, identifier=True),
+    Column("id.resp_p", Kind.PORT, identifier=True),
+    Column("proto", Kind.CATEGORY),
+    Column("service", Kind.CATEGORY),
+    Column("duration", Kind.NUMBER),
+    Column("orig_bytes", Kind.NUMBER),
+    Column("resp_bytes", Kind.NUMBER),
+    Column("conn_state", Kind.CATEGORY),
+    Column("missed_bytes", Kind.NUMBER),
+    Column("orig_pkts", Kind.NUMBER),
+    Column("orig_ip_bytes", Kind.NUMBER),
+    Column("resp_pkts", Kind.NUMBER),
+    Column("resp_ip_bytes", Kind.NUMBER),
+    *(Column(name, Kind.NUMBER) for name in ZEEK_HISTORY_COLUMNS),
+)
+ZEEK_LABEL_COLUMNS = ("label", "detailed-label")
+ZEEK_CONN = Layout(
+    "zeek-conn",
+    "Zeek conn.log, and IoT-23 conn.log.labeled with its label and detailed-label fields",
+    _ZEEK_COLUMNS,
+    None,
+    ZEEK_LABEL_COLUMNS,
+    ignored=("uid", "local_orig", "local_resp", "history", "tunnel_parents"),
+    default_feature_set="sound",
+)
+
+KNOWN_LAYOUTS = (BOTIOT_10BEST, BOTIOT_FULL, NBAIOT, ZEEK_CONN)
 
 # Normal values of well-known label columns, used when --normal-value is not given.
 DEFAULT_NORMAL_VALUES = {"attack": "0", "category": "Normal", "label": "Benign"}
+ZEEK_LABEL = LabelSpec("label", "Benign")
 
 
 def describe_known_layouts() -> str:
@@ -266,11 +356,13 @@ def recognise_layout(
     elif normal_value is not None:
         raise UsageError("--normal-value needs --label-column to say which column it refers to")
 
-    for layout in KNOWN_LAYOUTS:
-        expected = BOTIOT_10BEST_HEADER if layout is BOTIOT_10BEST else BOTIOT_FULL_HEADER
-        if names == set(expected) and len(header) == len(expected):
-            layout = layout if label is None else layout.with_label(label)
-            return _with_categoricals(layout, categorical, source)
+    known = _known_layout(header)
+    if known is not None:
+        if label is not None:
+            known = known.with_label(label)
+        elif known is ZEEK_CONN and ZEEK_LABEL.column in names:
+            known = replace(known, label=ZEEK_LABEL)
+        return _with_categoricals(known, categorical, source)
 
     if label is None:
         label = _implied_label(header)
@@ -302,6 +394,22 @@ def recognise_layout(
         ignored,
     )
     return _with_categoricals(layout, categorical, source)
+
+
+def _known_layout(header: Sequence[str]) -> Layout | None:
+    """The fixed layout this header is (any column order), or None."""
+    names = set(header)
+    for layout, expected in (
+        (BOTIOT_10BEST, BOTIOT_10BEST_HEADER),
+        (BOTIOT_FULL, BOTIOT_FULL_HEADER),
+        (NBAIOT, NBAIOT_HEADER),
+    ):
+        if names == set(expected) and len(header) == len(expected):
+            return layout
+    zeek = set(ZEEK_CONN_FIELDS) | set(ZEEK_HISTORY_COLUMNS)
+    if zeek <= names and names <= zeek | {"tunnel_parents", *ZEEK_LABEL_COLUMNS}:
+        return ZEEK_CONN
+    return None
 
 
 def _implied_label(header: Sequence[str]) -> LabelSpec | None:

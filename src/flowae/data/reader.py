@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +45,7 @@ class FlowTable:
     layout: Layout
     table: pa.Table
     row_numbers: np.ndarray
+    files: tuple[str, ...] = ()  # the input files, when the rows come from several
 
     @property
     def n_rows(self) -> int:
@@ -79,6 +81,21 @@ class FlowTable:
             self.table.column(self.layout.label.column), self.layout.label.normal_value
         )
 
+    def file_counts(self) -> list[dict[str, Any]]:
+        """Rows per input file (with its label when labelled by file), for provenance."""
+        if not self.files:
+            return [{"path": self.source, "rows": self.n_rows}]
+        names = self.table.column(SOURCE_FILE).to_numpy(zero_copy_only=False)
+        labels = self.table.column(FILE_LABEL.column).to_numpy(zero_copy_only=False)
+        return [
+            {
+                "path": path,
+                "rows": int((names == path).sum()),
+                "label": str(labels[names == path][0]) if (names == path).any() else "",
+            }
+            for path in self.files
+        ]
+
     def take(self, indices: np.ndarray) -> FlowTable:
         """The rows at ``indices`` (positions in this table), keeping their row numbers."""
         indices = np.asarray(indices, dtype=np.int64)
@@ -98,9 +115,65 @@ class FlowTable:
         )
 
 
+# Files labelled by name (--normal FILE, --attack FILE) get these two columns.
+FILE_LABEL = LabelSpec("file_label", "normal")
+SOURCE_FILE = "source_file"
+
+
+def read_labelled_files(
+    normal: Sequence[str | Path],
+    attack: Sequence[str | Path],
+    *,
+    layout: Layout | None = None,
+    categorical: Sequence[str] = (),
+) -> FlowTable:
+    """Read files whose label is the file itself (N-BaIoT: one file per device and attack).
+
+    Every row of a ``normal`` file is normal, every row of an ``attack`` file an
+    attack; the table gets a ``file_label`` column (``normal`` / ``attack``) as its
+    label and a ``source_file`` column, neither ever a feature. All files must
+    share the first file's layout (or ``layout``). Row numbers stay per file.
+    """
+    inputs = [(path, "normal") for path in normal] + [(path, "attack") for path in attack]
+    if not inputs:
+        raise UsageError("give at least one --normal FILE (and --attack FILE for attacks)")
+    tables: list[FlowTable] = []
+    for path, label in inputs:
+        flows = read_flows(
+            path,
+            layout=layout if layout is not None else (tables[0].layout if tables else None),
+            categorical=categorical if not tables and layout is None else (),
+            require_labels=False,
+        )
+        if not tables and layout is None:
+            flows = replace(flows, layout=flows.layout.with_label(None))
+        base = tables[0].layout if tables else (layout or flows.layout)
+        features = [c.name for c in base.columns]
+        table = flows.table.select(features)
+        size = flows.n_rows
+        table = table.append_column(
+            FILE_LABEL.column, pa.array([label] * size, pa.string()).dictionary_encode()
+        ).append_column(
+            SOURCE_FILE, pa.array([flows.source] * size, pa.string()).dictionary_encode()
+        )
+        tables.append(FlowTable(flows.source, base, table, flows.row_numbers))
+    first = tables[0]
+    layout = first.layout.with_label(FILE_LABEL)
+    layout = replace(layout, label_columns=(*layout.label_columns, SOURCE_FILE))
+    combined = pa.concat_tables([t.table for t in tables]).unify_dictionaries()
+    return FlowTable(
+        " + ".join(t.source for t in tables),
+        layout,
+        combined,
+        np.concatenate([t.row_numbers for t in tables]),
+        files=tuple(t.source for t in tables),
+    )
+
+
 def is_normal_label(labels: pa.ChunkedArray, normal_value: str) -> np.ndarray:
     """True where a label means normal: equal to ``normal_value`` once surrounding spaces
-    are trimmed, or numerically equal when both are numbers (``0.0`` matches ``0``)."""
+    are trimmed, ignoring case (IoT-23 writes both ``benign`` and ``Benign``), or
+    numerically equal when both are numbers (``0.0`` matches ``0``)."""
     if pa.types.is_dictionary(labels.type):  # decide once per distinct label
         return np.concatenate(
             [
@@ -113,7 +186,7 @@ def is_normal_label(labels: pa.ChunkedArray, normal_value: str) -> np.ndarray:
         )
     trimmed = pc.utf8_trim_whitespace(labels)
     wanted = normal_value.strip()
-    equal = pc.equal(trimmed, wanted).to_numpy(zero_copy_only=False)
+    equal = pc.equal(pc.utf8_lower(trimmed), wanted.lower()).to_numpy(zero_copy_only=False)
     if _NUMERIC_TEXT.match(wanted) and not equal.all():
         try:
             as_numbers = pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False)
@@ -227,7 +300,8 @@ def _plan(
         raise UsageError(
             f"{source.name}: no label column"
             + (f" '{layout.label.column}'" if layout.label else "")
-            + "; give --label-column and --normal-value"
+            + "; give --label-column and --normal-value, or label rows by file with "
+            "--normal FILE and --attack FILE"
         )
     columns = [c.name for c in layout.columns]
     if layout.label is not None and layout.label.column in header:

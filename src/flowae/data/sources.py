@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
+from flowae.data.layouts import ZEEK_HISTORY_COLUMNS
 from flowae.errors import InputError
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -46,9 +47,10 @@ class FlowSource:
     """An opened input: its name, format, header and the stream of its rows."""
 
     name: str
-    format: str  # "csv" or "parquet"
+    format: str  # "csv", "zeek" or "parquet"
     header: list[str]
     delimiter: str | None = None
+    fields: list[str] = field(default_factory=list)  # the file's own columns (csv, zeek)
     _stream: Any = None  # binary stream after the header line (csv)
     _pending: bytes = b""  # bytes already read past the header line (csv)
     _parquet: pq.ParquetFile | None = None
@@ -89,8 +91,22 @@ class FlowSource:
         self, columns: list[str], column_types: dict[str, pa.DataType], block_bytes: int
     ) -> Iterator[pa.Table]:
         self._rows_done = 0
+        derived = [name for name in columns if name in ZEEK_HISTORY_COLUMNS]
+        if self.format != "zeek" or not derived:
+            derived = []
+        read = [name for name in columns if name not in derived]
+        if derived and "history" not in read:
+            read.append("history")
+            column_types = {**column_types, "history": pa.string()}
         for block in self._raw_blocks(block_bytes):
-            table = self._parse_block(block, columns, column_types, self._rows_done)
+            if self.format == "zeek":
+                block = _zeek_rows(block)
+                if not block:
+                    continue
+            table = self._parse_block(block, read, column_types, self._rows_done)
+            if self.format == "zeek":
+                table = _zeek_values(table, derived, column_types)
+                table = table.select(columns)
             self._rows_done += table.num_rows
             yield table
 
@@ -127,15 +143,18 @@ class FlowSource:
         try:
             return pv.read_csv(
                 pa.py_buffer(block),
-                read_options=pv.ReadOptions(column_names=self.header),
+                read_options=pv.ReadOptions(column_names=self.fields),
                 parse_options=self._parse_options(),
-                convert_options=_convert_options(columns, column_types),
+                convert_options=_convert_options(
+                    columns, column_types, null_values=ZEEK_UNSET if self.format == "zeek" else ""
+                ),
             )
         except pa.ArrowInvalid as error:
             raise self._locate(block, columns, column_types, rows_before, error) from None
 
     def _parse_options(self, **extra: Any) -> pv.ParseOptions:
-        return pv.ParseOptions(delimiter=self.delimiter, quote_char='"', **extra)
+        quote_char: str | bool = False if self.format == "zeek" else '"'
+        return pv.ParseOptions(delimiter=self.delimiter, quote_char=quote_char, **extra)
 
     def _locate(
         self,
@@ -155,7 +174,7 @@ class FlowSource:
         try:
             raw = pv.read_csv(
                 pa.py_buffer(block),
-                read_options=pv.ReadOptions(column_names=self.header, use_threads=False),
+                read_options=pv.ReadOptions(column_names=self.fields, use_threads=False),
                 parse_options=self._parse_options(invalid_row_handler=record),
                 convert_options=_convert_options(
                     columns, dict.fromkeys(columns, pa.binary()), strings_null=False
@@ -180,7 +199,8 @@ class FlowSource:
         skipped = sorted(number for number, _, _ in ragged if number is not None)
         for name in columns:
             target = column_types.get(name, pa.string())
-            bad = first_unconvertible(raw.column(name), target)
+            unset = ZEEK_UNSET if self.format == "zeek" else ""
+            bad = first_unconvertible(raw.column(name), target, unset=unset)
             if bad is None:
                 continue
             row = bad + 1
@@ -268,8 +288,14 @@ def open_source(path: str | Path) -> FlowSource:
             stream = gzip.GzipFile(fileobj=raw, mode="rb")
             closers.append(stream)
         header_line, pending = _read_header_line(stream, name)
+        if header_line.startswith(_ZEEK_MAGIC):
+            header, pending = _read_zeek_header(header_line, pending, stream, name)
+            fields = [c for c in header if c not in ZEEK_HISTORY_COLUMNS]
+            source = FlowSource(name, "zeek", header, "\t", fields, stream, pending)
+            source._closers = closers
+            return source
         delimiter, header = _parse_header(header_line, name)
-        source = FlowSource(name, "csv", header, delimiter, stream, pending)
+        source = FlowSource(name, "csv", header, delimiter, header, stream, pending)
         source._closers = closers
         return source
     except BaseException:
@@ -365,26 +391,115 @@ def _parse_header(line: bytes, name: str) -> tuple[str, list[str]]:
 
 
 def _convert_options(
-    columns: list[str], column_types: dict[str, pa.DataType], strings_null: bool = True
+    columns: list[str],
+    column_types: dict[str, pa.DataType],
+    strings_null: bool = True,
+    null_values: str = "",
 ) -> pv.ConvertOptions:
     return pv.ConvertOptions(
         column_types=column_types,
         include_columns=columns,
-        null_values=[""] if strings_null else [],
+        null_values=[null_values] if strings_null else [],
         strings_can_be_null=False,  # an empty category is a value, an empty number is not
     )
 
 
-def first_unconvertible(values: pa.ChunkedArray | pa.Array, target: pa.DataType) -> int | None:
+# ---------------------------------------------------------------------- Zeek logs
+#
+# A Zeek log is tab-separated with '#' lines around the rows: '#fields' names the
+# columns, '#close' ends the file. IoT-23's conn.log.labeled separates its last
+# three fields (tunnel_parents, label, detailed-label) with three spaces instead of
+# a tab. '-' is an unset field: in a count or interval column (a flow with no
+# payload has no orig_bytes, a one-packet flow no duration) it is read as 0; in a
+# text column (service, history) it stays the value '-'.
+
+_ZEEK_MAGIC = b"#separator"
+ZEEK_UNSET = "-"
+_IOT23_SEPARATOR = b"   "
+
+
+def _read_zeek_header(
+    first_line: bytes, pending: bytes, stream: Any, name: str
+) -> tuple[list[str], bytes]:
+    """The '#fields' names (plus the derived history counts) and the bytes after the header."""
+    separator = first_line[len(_ZEEK_MAGIC) :].strip().decode("ascii", "replace")
+    if separator not in ("\\x09", "\t"):
+        raise InputError(
+            name, f"Zeek logs separated by {separator!r} are not supported, only tabs", row=0
+        )
+    fields: list[str] | None = None
+    buffer = pending
+    while True:
+        end = buffer.find(b"\n")
+        if end < 0:
+            more = stream.read(65536)
+            if not more:
+                break
+            buffer += more
+            if len(buffer) > _MAX_HEADER_BYTES:
+                raise InputError(name, "a Zeek header line is longer than 1 MB")
+            continue
+        line, rest = buffer[:end].rstrip(b"\r"), buffer[end + 1 :]
+        if not line.startswith(b"#"):
+            break
+        buffer = rest
+        if line.startswith(b"#fields"):
+            text = line.decode("utf-8", "replace")
+            fields = [f for f in re.split(r"\t| {3}", text)[1:] if f]
+    if fields is None:
+        raise InputError(name, "is a Zeek log without a '#fields' line naming its columns", row=0)
+    header = list(fields)
+    if "history" in fields:
+        header += ZEEK_HISTORY_COLUMNS
+    return header, buffer
+
+
+def _zeek_rows(block: bytes) -> bytes:
+    """The data rows of a block of Zeek log lines: '#' lines dropped, IoT-23's
+    three-space separators made tabs."""
+    if block.startswith(b"#") or b"\n#" in block:
+        block = b"".join(line for line in block.splitlines(True) if not line.startswith(b"#"))
+    if _IOT23_SEPARATOR in block:
+        block = block.replace(_IOT23_SEPARATOR, b"\t")
+    return block
+
+
+def _zeek_values(
+    table: pa.Table, derived: list[str], column_types: dict[str, pa.DataType]
+) -> pa.Table:
+    """Unset counts become 0; the history string becomes counts per letter."""
+    for index, name in enumerate(table.column_names):
+        values = table.column(name)
+        if values.null_count and not pa.types.is_string(column_types.get(name, pa.string())):
+            table = table.set_column(index, name, pc.fill_null(values, 0))
+    if derived:
+        history = table.column("history")
+        history = pc.if_else(pc.equal(history, ZEEK_UNSET), "", history)
+        counted = pa.array(np.zeros(table.num_rows, dtype=np.float64))
+        for name in ZEEK_HISTORY_COLUMNS[:-1]:
+            count = pc.cast(pc.count_substring(history, name[-1]), pa.float64())
+            counted = pc.add(counted, count)
+            if name in derived:
+                table = table.append_column(name, count)
+        if "history_other" in derived:
+            length = pc.cast(pc.utf8_length(history), pa.float64())
+            table = table.append_column("history_other", pc.subtract(length, counted))
+    return table
+
+
+def first_unconvertible(
+    values: pa.ChunkedArray | pa.Array, target: pa.DataType, *, unset: str = ""
+) -> int | None:
     """Position of the first value that does not convert to ``target`` (None if all do).
 
-    Text is trimmed and an empty field counts as missing, as the CSV reader does.
+    Text is trimmed and an empty field (or ``unset``, Zeek's '-') counts as
+    missing, as the CSV reader does.
     """
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if len(values) == 0:
         return None
     try:
-        _cast(values, target)
+        _cast(values, target, unset)
         return None
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
@@ -392,21 +507,22 @@ def first_unconvertible(values: pa.ChunkedArray | pa.Array, target: pa.DataType)
     while high - low > 1:
         middle = (low + high) // 2
         try:
-            _cast(values.slice(low, middle - low), target)
+            _cast(values.slice(low, middle - low), target, unset)
             low = middle
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             high = middle
     return low
 
 
-def _cast(values: pa.Array | pa.ChunkedArray, target: pa.DataType) -> pa.Array:
+def _cast(values: pa.Array | pa.ChunkedArray, target: pa.DataType, unset: str = "") -> pa.Array:
     if pa.types.is_binary(values.type) and not pa.types.is_binary(target):
         values = pc.cast(values, pa.string())  # fails on invalid UTF-8
     if pa.types.is_string(values.type) and (
         pa.types.is_floating(target) or pa.types.is_integer(target)
     ):
         trimmed = pc.utf8_trim_whitespace(values)
-        values = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+        missing = pc.or_(pc.equal(trimmed, ""), pc.equal(trimmed, unset or ""))
+        values = pc.if_else(missing, pa.scalar(None, pa.string()), trimmed)
     return pc.cast(values, target)
 
 
