@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from flowae.baselines import BASELINES, GMMLOFDetector, LocalOutlierFactorDetector
+from flowae.baselines import (
+    BASELINES,
+    GMMLOFDetector,
+    LocalOutlierFactorDetector,
+    NBaIoTAutoencoderDetector,
+)
 from flowae.errors import UsageError
 
 
@@ -20,7 +25,8 @@ def test_contract_score_threshold_predict(name):
     assert detector.fit(normal) is detector
     rule = detector.threshold_rule()
     training_scores = detector.score_samples(normal)
-    assert rule.n_rows == 300
+    # N-BaIoT's autoencoder sets its threshold on the half of the normal rows it did not train on
+    assert rule.n_rows == (150 if name == "nbaiot_ae" else 300)
     assert detector.threshold_ == rule.value
     # higher = more anomalous: far-away rows outscore the normal ones and are flagged
     assert np.median(detector.score_samples(outliers)) > np.median(training_scores)
@@ -58,3 +64,15 @@ def test_gmm_lof_combines_two_standardised_scores():
     assert abs(detector.normal_scores_.mean) < 1e-9
     assert detector.mixture_.n_components in (1, 2, 3, 4)
     assert detector.score_samples(outliers).min() > detector.threshold_rule(3).value
+
+
+def test_nbaiot_autoencoder_has_nbaiot_sizes_and_a_held_out_threshold():
+    from flowae.model.forward import nbaiot_hidden
+
+    assert nbaiot_hidden(115) == (87, 58, 38, 29)  # 75/50/33/25 % of N-BaIoT's 115 inputs
+    assert nbaiot_hidden(4) == (3, 2, 2, 1)
+    normal, _ = _normal_and_outliers(4)
+    detector = NBaIoTAutoencoderDetector(random_state=1).fit(normal)
+    assert detector.model_.hidden == (4, 3, 2, 2)
+    trained_on = detector.model_.normal_errors_.n_rows
+    assert trained_on + detector.normal_scores_.n_rows == normal.shape[0]

@@ -16,7 +16,8 @@ from typing import Any
 
 from flowae.data.layouts import FEATURE_SETS, Kind
 from flowae.model.detector import SCALE_ON
-from flowae.model.forward import layer_plan
+from flowae.model.forward import ARCHITECTURES, layer_plan
+from flowae.model.threshold import BASES
 
 MAX_LAYER_SIZE = 4096
 FEATURE_KINDS = (Kind.NUMBER.value, Kind.PORT.value, Kind.CATEGORY.value)
@@ -85,6 +86,7 @@ def _feature(value: Any, where: str) -> dict[str, Any]:
 
 
 def _check_architecture(architecture: dict[str, Any], n_features: int) -> None:
+    _choice(_get(architecture, "name", "architecture"), "architecture.name", tuple(ARCHITECTURES))
     width = _integer(_get(architecture, "n_features", "architecture"), "architecture.n_features")
     if width != n_features:
         raise ManifestError(
@@ -113,6 +115,7 @@ def _check_threshold(threshold: dict[str, Any]) -> None:
     mean = _number(_get(threshold, "mean", "threshold"), "threshold.mean", minimum=0)
     std = _number(_get(threshold, "std", "threshold"), "threshold.std", minimum=0)
     _integer(_get(threshold, "n_rows", "threshold"), "threshold.n_rows", minimum=1)
+    _choice(_get(threshold, "basis", "threshold"), "threshold.basis", BASES)
     value = _number(_get(threshold, "value", "threshold"), "threshold.value", minimum=0)
     if not math.isclose(value, mean + k * std, rel_tol=1e-9, abs_tol=1e-12):
         raise ManifestError("threshold.value", f"{value} is not mean + k * std = {mean + k * std}")

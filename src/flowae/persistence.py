@@ -75,6 +75,7 @@ def save_model(detector: FlowDetector, path: str | Path) -> Path:
         "feature_set": detector.feature_set,
         **detector.encoder_.to_dict(),
         "architecture": {
+            "name": detector.architecture,
             "n_features": autoencoder.n_features_in_,
             "hidden": list(autoencoder.hidden),
             "layers": [
@@ -245,6 +246,7 @@ def _build_detector(manifest: dict[str, Any], tensors: dict[str, np.ndarray]) ->
     detector = FlowDetector(
         feature_set=str(manifest["feature_set"]),
         scale_on=str(training["scale_on"]),
+        architecture=str(architecture["name"]),
         hidden=hidden,
         epochs=autoencoder.epochs,
         batch_size=autoencoder.batch_size,

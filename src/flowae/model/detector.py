@@ -20,7 +20,13 @@ from flowae.data.encoding import FeatureEncoder, UnseenValues
 from flowae.data.layouts import Layout
 from flowae.data.reader import FlowTable
 from flowae.errors import TrainingError, UsageError
-from flowae.model.forward import PAPER_HIDDEN, DenseLayer, reconstruction_error
+from flowae.model.forward import (
+    ARCHITECTURES,
+    PAPER_HIDDEN,
+    DenseLayer,
+    nbaiot_hidden,
+    reconstruction_error,
+)
 from flowae.model.threshold import MeanStdThreshold
 
 if TYPE_CHECKING:
@@ -67,8 +73,13 @@ class AutoencoderDetector:
         normal_rows: np.ndarray,
         validation: tuple[np.ndarray, np.ndarray] | None = None,
         on_epoch: Callable[[EpochReport], None] | None = None,
+        threshold_rows: np.ndarray | None = None,
     ) -> AutoencoderDetector:
-        """Train on ``normal_rows`` (rows x features) and fit the threshold statistics."""
+        """Train on ``normal_rows`` (rows x features) and fit the threshold statistics.
+
+        The threshold rests on the errors of the training-normal rows, or of
+        ``threshold_rows`` (held-out normal rows, N-BaIoT's rule) when given.
+        """
         from flowae.model.training import train_autoencoder  # torch is needed only here
 
         self.layers_, self.tensors_, self.history_ = train_autoencoder(
@@ -83,7 +94,12 @@ class AutoencoderDetector:
             backend=self.backend,
         )
         self.n_features_in_ = normal_rows.shape[1]
-        self.normal_errors_ = MeanStdThreshold.fit(self.score_samples(normal_rows), self.k)
+        if threshold_rows is None:
+            self.normal_errors_ = MeanStdThreshold.fit(self.score_samples(normal_rows), self.k)
+        else:
+            self.normal_errors_ = MeanStdThreshold.fit(
+                self.score_samples(threshold_rows), self.k, basis="held-out normal"
+            )
         return self
 
     @property
@@ -122,6 +138,9 @@ class FlowDetector:
     feature_set : 'paper' (every non-label column) or 'sound' (identifiers dropped).
     scale_on : fit the encoder (vocabularies, MinMax) on 'all' training rows, as
         the paper scaled its data before separating classes, or on 'normal' rows only.
+    architecture : 'paper' (``hidden`` as given, threshold from the training-normal
+        errors) or 'nbaiot' (N-BaIoT: encoder at 75/50/33/25 % of the inputs,
+        threshold from the validation rows' normal part, which must exist).
     The remaining parameters are those of :class:`AutoencoderDetector`.
     """
 
@@ -130,6 +149,7 @@ class FlowDetector:
         *,
         feature_set: str = "sound",
         scale_on: str = "normal",
+        architecture: str = "paper",
         hidden: Sequence[int] = PAPER_HIDDEN,
         epochs: int = 20,
         batch_size: int = 19,
@@ -139,6 +159,7 @@ class FlowDetector:
     ) -> None:
         self.feature_set = feature_set
         self.scale_on = scale_on
+        self.architecture = architecture
         self.hidden = tuple(hidden)
         self.epochs = epochs
         self.batch_size = batch_size
@@ -158,6 +179,11 @@ class FlowDetector:
         """
         if self.scale_on not in SCALE_ON:
             raise UsageError(f"scale_on must be one of {SCALE_ON}, got '{self.scale_on}'")
+        if self.architecture not in ARCHITECTURES:
+            raise UsageError(
+                f"unknown architecture '{self.architecture}': expected one of "
+                + ", ".join(ARCHITECTURES)
+            )
         columns = train.layout.feature_columns(self.feature_set)
         if not columns:
             raise UsageError(
@@ -175,14 +201,24 @@ class FlowDetector:
         if validation is not None and validation.n_rows:
             matrix, _ = self.encoder_.transform(validation, warn_unseen=False)
             validation_rows = (matrix, validation.is_attack(unlabelled_as_normal=True))
+        hidden, threshold_rows = self.hidden, None
+        if self.architecture == "nbaiot":
+            hidden = nbaiot_hidden(len(columns))
+            if validation_rows is None or validation_rows[1].all():
+                raise UsageError(
+                    f"{train.source}: the nbaiot architecture sets its threshold on held-out "
+                    "normal rows, and the validation split has none; keep a validation "
+                    "fraction above 0"
+                )
+            threshold_rows = validation_rows[0][~validation_rows[1]]
         self.autoencoder_ = AutoencoderDetector(
-            hidden=self.hidden,
+            hidden=hidden,
             epochs=self.epochs,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             k=self.k,
             random_state=self.random_state,
-        ).fit(normal_rows, validation_rows, on_epoch)
+        ).fit(normal_rows, validation_rows, on_epoch, threshold_rows=threshold_rows)
         self.training_rows_ = {"normal": int(normal.n_rows), "attack": int(is_attack.sum())}
         return self
 

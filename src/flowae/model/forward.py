@@ -6,6 +6,7 @@ module (``encoder.0.weight`` ...), so weights move between the two as is.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -16,6 +17,19 @@ from threadpoolctl import ThreadpoolController
 
 ACTIVATIONS = ("relu", "sigmoid", "linear")
 PAPER_HIDDEN = (12, 8, 5, 2)  # encoder sizes of the paper's Algorithm 1
+NBAIOT_SHARES = (0.75, 0.5, 0.33, 0.25)  # N-BaIoT: hidden layers as shares of the inputs
+ARCHITECTURES = {
+    "paper": "the paper's encoder 12-8-5-2 (or --hidden), decoder mirrored; threshold from "
+    "the training-normal errors",
+    "nbaiot": "N-BaIoT's encoder at 75/50/33/25 % of the inputs, decoder mirrored; threshold "
+    "from held-out normal rows",
+}
+
+
+def nbaiot_hidden(n_features: int) -> tuple[int, ...]:
+    """N-BaIoT's encoder sizes (Meidan et al. 2018) for ``n_features`` inputs, rounded up."""
+    return tuple(max(1, math.ceil(share * n_features - 1e-9)) for share in NBAIOT_SHARES)
+
 
 _THREADPOOLS: list[ThreadpoolController] = []
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+BASES = ("training-normal", "held-out normal")
+
 
 @dataclass(frozen=True)
 class MeanStdThreshold:
@@ -26,14 +28,19 @@ class MeanStdThreshold:
     k: float
     mean: float
     std: float
-    n_rows: int  # training-normal rows the statistics rest on
+    n_rows: int  # normal rows the statistics rest on
+    basis: str = "training-normal"  # or "held-out normal" (N-BaIoT's rule)
 
     @classmethod
-    def fit(cls, normal_errors: np.ndarray, k: float) -> MeanStdThreshold:
+    def fit(
+        cls, normal_errors: np.ndarray, k: float, basis: str = "training-normal"
+    ) -> MeanStdThreshold:
         errors = np.asarray(normal_errors, dtype=np.float64)
         if errors.size == 0:
             raise ValueError("no reconstruction errors to fit a threshold on")
-        return cls(float(k), float(errors.mean()), float(errors.std()), int(errors.size))
+        if basis not in BASES:
+            raise ValueError(f"threshold basis must be one of {BASES}, got {basis!r}")
+        return cls(float(k), float(errors.mean()), float(errors.std()), int(errors.size), basis)
 
     @property
     def value(self) -> float:
@@ -48,7 +55,7 @@ class MeanStdThreshold:
         return np.asarray(errors) > self.value
 
     def describe(self) -> str:
-        return f"mean + {self.k:g} * std of {self.n_rows} training-normal errors = {self.value:.6g}"
+        return f"mean + {self.k:g} * std of {self.n_rows} {self.basis} errors = {self.value:.6g}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,14 +64,21 @@ class MeanStdThreshold:
             "mean": self.mean,
             "std": self.std,
             "n_rows": self.n_rows,
+            "basis": self.basis,
             "value": self.value,
         }
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> MeanStdThreshold:
         threshold = cls(
-            float(state["k"]), float(state["mean"]), float(state["std"]), int(state["n_rows"])
+            float(state["k"]),
+            float(state["mean"]),
+            float(state["std"]),
+            int(state["n_rows"]),
+            str(state.get("basis", "training-normal")),
         )
+        if threshold.basis not in BASES:
+            raise ValueError(f"threshold basis must be one of {BASES}")
         for name in ("k", "mean", "std"):
             if not math.isfinite(getattr(threshold, name)):
                 raise ValueError(f"threshold {name} is not a finite number")
