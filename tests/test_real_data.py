@@ -104,3 +104,71 @@ def test_train_score_round_trip_on_real_rows(tmp_path):
     scores = np.genfromtxt(out, delimiter=",", names=True, dtype=None, encoding="utf-8")
     assert scores.shape == (18867,)
     assert np.all(np.isfinite(scores["reconstruction_error"]))
+
+
+NBAIOT = "n-baiot/prabeen6260_{}.csv"
+IOT23 = "iot-23/{}.conn.log.labeled"
+
+
+def test_the_real_nbaiot_files_are_recognised_and_labelled_by_file():
+    from flowae.data.reader import read_labelled_files
+
+    benign, mirai, bashlite = (
+        shared_file(NBAIOT.format(name))
+        for name in ("benign_traffic", "thermostat_udp", "doorbell_udp")
+    )
+    flows = read_labelled_files([benign], [mirai, bashlite])
+    assert flows.layout.name == "n-baiot"
+    assert [part["rows"] for part in flows.file_counts()] == [299, 299, 299]
+    assert int(flows.is_attack().sum()) == 598
+    # HH_jit_*_mean columns hold Unix times of Sept/Oct 2017, as in the original files
+    jitter = flows.table.column("HH_jit_L0.01_mean").to_numpy()
+    assert jitter.max() > 1.5e9
+
+
+def test_a_model_of_benign_nbaiot_traffic_flags_the_mirai_flood():
+    from flowae.data.reader import read_labelled_files
+
+    benign, mirai, bashlite = (
+        shared_file(NBAIOT.format(name))
+        for name in ("benign_traffic", "thermostat_udp", "doorbell_udp")
+    )
+    flows = read_labelled_files([benign], [mirai, bashlite])
+    config = ProtocolConfig(seeds=1, baselines=("nbaiot_ae",))
+    run = reproduce(flows, None, config)
+    result = run.first["unbalanced"]
+    assert result.metrics["k=1"]["recall"] > 0.9  # both floods, at mean + 1 std
+    assert result.metrics["k=1"]["fpr"] < 0.3
+    by_file = result.class_counts["source_file"]
+    mirai_counts = by_file[str(mirai)]
+    assert mirai_counts["detected"]["k=3"] / mirai_counts["n_attack"] > 0.8
+
+
+def test_the_real_iot23_conn_logs():
+    honeypot = read_flows(shared_file(IOT23.format("CTU-Honeypot-Capture-4-1")))
+    trojan = read_flows(shared_file(IOT23.format("CTU-IoT-Malware-Capture-42-1")))
+    assert honeypot.layout.name == trojan.layout.name == "zeek-conn"
+    assert honeypot.n_rows == 452 and not honeypot.is_attack().any()  # 'benign', lower case
+    assert trojan.n_rows == 4426 and int(trojan.is_attack().sum()) == 6
+    details = trojan.table.column("detailed-label").to_pylist()
+    assert details.count("FileDownload") == 3 and details.count("C&C-FileDownload") == 3
+    # the first malicious flow: history ShADadttFf, 54 packets out, 50 back
+    first = trojan.table.slice(0, 1).to_pylist()[0]
+    assert first["orig_pkts"] == 54 and first["resp_pkts"] == 50
+    assert first["history_resp_t"] == 2 and first["history_orig_S"] == 1
+
+
+def test_benign_iot23_model_evaluated_on_the_trojan_capture(tmp_path):
+    honeypot = shared_file(IOT23.format("CTU-Honeypot-Capture-4-1"))
+    trojan = shared_file(IOT23.format("CTU-IoT-Malware-Capture-42-1"))
+    model = tmp_path / "model"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["train", str(honeypot), "--out", str(model), "--quiet"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        cli, ["evaluate", str(model), str(trojan), "--json", str(tmp_path / "m.json")]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "m.json").read_text())["thresholds"]["k=1"]
+    assert metrics["n_normal"] == 4420 and metrics["n_attack"] == 6
+    assert metrics["roc_auc"] > 0.9  # the six malicious downloads rank above most benign flows

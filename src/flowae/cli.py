@@ -34,7 +34,7 @@ from flowae.data.layouts import FEATURE_SETS
 from flowae.data.reader import FlowTable, read_flows
 from flowae.errors import FlowAEError, InputError, UsageError
 from flowae.model.detector import SCALE_ON, FlowDetector
-from flowae.model.forward import PAPER_HIDDEN
+from flowae.model.forward import ARCHITECTURES, PAPER_HIDDEN
 from flowae.model.history import EpochReport
 from flowae.output import atomic_directory, atomic_write_text
 
@@ -146,6 +146,82 @@ def _data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _file_label_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--normal",
+            "normal_files",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            metavar="FILE",
+            help="Instead of DATA: a file whose rows are all normal (repeatable), for "
+            "datasets labelled by file such as N-BaIoT.",
+        ),
+        click.option(
+            "--attack",
+            "attack_files",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            metavar="FILE",
+            help="Instead of DATA: a file whose rows are all attacks (repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _architecture_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--architecture",
+        default="paper",
+        show_default=True,
+        type=click.Choice(list(ARCHITECTURES)),
+        help="paper: encoder --hidden (12-8-5-2), threshold from the training-normal errors; "
+        "nbaiot: N-BaIoT's encoder at 75/50/33/25 % of the inputs, threshold from held-out "
+        "normal rows.",
+    )(func)
+
+
+def _read_input(
+    data: Path | None,
+    normal_files: tuple[Path, ...],
+    attack_files: tuple[Path, ...],
+    *,
+    layout: Any = None,
+    label_column: str | None = None,
+    normal_value: str | None = None,
+    categorical: tuple[str, ...] = (),
+    require_labels: bool = True,
+) -> FlowTable:
+    """DATA, or the files labelled by name with --normal / --attack (not both)."""
+    from flowae.data.reader import read_labelled_files
+
+    if normal_files or attack_files:
+        if data is not None:
+            raise UsageError("give DATA or --normal/--attack files, not both")
+        if label_column is not None or normal_value is not None:
+            raise UsageError(
+                "--normal/--attack label rows by file; --label-column and --normal-value "
+                "do not apply"
+            )
+        if not normal_files and layout is None:
+            raise UsageError("give at least one --normal FILE: the model learns normal traffic")
+        return read_labelled_files(
+            normal_files, attack_files, layout=layout, categorical=categorical
+        )
+    if data is None:
+        raise UsageError("give a DATA file, or --normal FILE (and --attack FILE) files")
+    return read_flows(
+        data,
+        layout=layout,
+        label_column=label_column,
+        normal_value=normal_value,
+        categorical=categorical,
+        require_labels=require_labels,
+    )
+
+
 def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(
@@ -235,13 +311,20 @@ def _scale_on_option(default: str) -> Callable[..., Any]:
 
 
 def _feature_set_option(default: str) -> Callable[..., Any]:
+    choices = list(FEATURE_SETS) + (["auto"] if default == "auto" else [])
+    auto = (
+        "; auto: paper for Bot-IoT layouts (faithful to the paper), sound for Zeek logs "
+        "(whose addresses, ports and times would only tell captures apart)"
+        if default == "auto"
+        else ""
+    )
     return click.option(
         "--feature-set",
         default=default,
         show_default=True,
-        type=click.Choice(list(FEATURE_SETS)),
+        type=click.Choice(choices),
         help="paper: every non-label column, identifiers included (the paper's 16 Bot-IoT "
-        "inputs); sound: record ids, addresses, ports and times dropped.",
+        f"inputs); sound: record ids, addresses, ports and times dropped{auto}.",
     )
 
 
@@ -260,7 +343,7 @@ def cli() -> None:
 
 
 @cli.command(short_help="Learn normal traffic from DATA and save a model.")
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--out",
     "-o",
@@ -269,8 +352,10 @@ def cli() -> None:
     help="Model directory to write (weights.safetensors + manifest.json).",
 )
 @_data_options
+@_file_label_options
 @_feature_set_option("sound")
 @_scale_on_option("normal")
+@_architecture_option
 @_training_options
 @click.option(
     "--k",
@@ -289,11 +374,14 @@ def cli() -> None:
 )
 @_common
 def train(
-    data: Path,
+    data: Path | None,
     out: Path,
     label_column: str | None,
     normal_value: str | None,
+    normal_files: tuple[Path, ...],
+    attack_files: tuple[Path, ...],
     feature_set: str,
+    architecture: str,
     epochs: int,
     batch_size: int,
     learning_rate: float,
@@ -315,13 +403,17 @@ def train(
     from flowae.persistence import MODEL_FILES, save_model
 
     prepare_output_directory(out, owned=MODEL_FILES)
-    flows = read_flows(
+    _check_architecture(architecture, hidden)
+    flows = _read_input(
         data,
+        normal_files,
+        attack_files,
         label_column=label_column,
         normal_value=normal_value,
         categorical=categorical,
         require_labels=False,
     )
+    data = Path(flows.source)
     log.info("read %d rows from %s (layout %s)", flows.n_rows, data, flows.layout.name)
     leak = flows.layout.identifier_warning(feature_set)
     if leak:
@@ -343,6 +435,7 @@ def train(
     detector = FlowDetector(
         feature_set=feature_set,
         scale_on=scale_on,
+        architecture=architecture,
         hidden=hidden,
         epochs=epochs,
         batch_size=batch_size,
@@ -469,7 +562,7 @@ def score(
 
 @cli.command(short_help="Metrics of a model on labelled DATA.")
 @click.argument("model", type=click.Path(path_type=Path))
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--k",
     "ks",
@@ -484,14 +577,17 @@ def score(
     help="Also write the metrics to this JSON file.",
 )
 @_data_options
+@_file_label_options
 @_common
 def evaluate(
     model: Path,
-    data: Path,
+    data: Path | None,
     ks: tuple[float, ...],
     json_path: Path | None,
     label_column: str | None,
     normal_value: str | None,
+    normal_files: tuple[Path, ...],
+    attack_files: tuple[Path, ...],
 ) -> None:
     """Compare MODEL's verdicts on labelled DATA with the truth.
 
@@ -506,13 +602,16 @@ def evaluate(
     if json_path is not None:
         prepare_output_file(json_path)
     detector = load_model(model)
-    flows = read_flows(
+    flows = _read_input(
         data,
+        normal_files,
+        attack_files,
         layout=detector.layout_,
         label_column=label_column,
         normal_value=normal_value,
         require_labels=True,
     )
+    data = Path(flows.source)
     if not flows.has_labels:
         raise UsageError(f"{data}: no label column to evaluate against; give --label-column")
     if flows.n_rows == 0:
@@ -539,7 +638,7 @@ def evaluate(
 
 
 @cli.command(short_help="The paper's protocol and report, with baselines and seeds.")
-@click.argument("train_file", metavar="TRAIN", type=click.Path(path_type=Path))
+@click.argument("train_file", metavar="TRAIN", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--test",
     "test_file",
@@ -555,8 +654,10 @@ def evaluate(
     "holds an earlier run).",
 )
 @_data_options
-@_feature_set_option("paper")
+@_file_label_options
+@_feature_set_option("auto")
 @_scale_on_option("all")
+@_architecture_option
 @_training_options
 @click.option(
     "--k",
@@ -593,12 +694,15 @@ def evaluate(
 )
 @_common
 def reproduce(
-    train_file: Path,
+    train_file: Path | None,
     test_file: Path | None,
     out: Path,
     label_column: str | None,
     normal_value: str | None,
+    normal_files: tuple[Path, ...],
+    attack_files: tuple[Path, ...],
     feature_set: str,
+    architecture: str,
     epochs: int,
     batch_size: int,
     learning_rate: float,
@@ -626,12 +730,27 @@ def reproduce(
     from flowae.output import prepare_output_directory
 
     prepare_output_directory(out, owned=REPORT_FILES)
-    train_flows = read_flows(
-        train_file, label_column=label_column, normal_value=normal_value, categorical=categorical
+    _check_architecture(architecture, hidden)
+    if test_file is not None and (normal_files or attack_files):
+        raise UsageError(
+            "--test needs a TRAIN file; with --normal/--attack files the test rows are split off"
+        )
+    train_flows = _read_input(
+        train_file,
+        normal_files,
+        attack_files,
+        label_column=label_column,
+        normal_value=normal_value,
+        categorical=categorical,
     )
     log.info(
-        "read %d rows from %s (layout %s)", train_flows.n_rows, train_file, train_flows.layout.name
+        "read %d rows from %s (layout %s)",
+        train_flows.n_rows,
+        train_flows.source,
+        train_flows.layout.name,
     )
+    if feature_set == "auto":
+        feature_set = train_flows.layout.default_feature_set
     leak = train_flows.layout.identifier_warning(feature_set)
     if leak:
         log.warning(leak)
@@ -643,6 +762,7 @@ def reproduce(
         batch_size=batch_size,
         learning_rate=learning_rate,
         hidden=hidden,
+        architecture=architecture,
         seed=seed,
         ks=tuple(sorted(set(ks))),
         feature_set=feature_set,
@@ -655,7 +775,9 @@ def reproduce(
     document = results_document(run, describe_data(train_flows, test_flows, config))
     command = _command_line()
     document = {"command": command, "flowae_version": __version__, "created": _today(), **document}
-    title = f"flowae reproduce: {train_file.name}"
+    title = "flowae reproduce: " + ", ".join(
+        Path(name).name for name in (train_flows.files or (train_flows.source,))
+    )
     with atomic_directory(out, owned=REPORT_FILES) as directory:
         figures = write_figures(run, directory)
         report = render_report(document, command=command, title=title, figures=figures)
@@ -676,6 +798,12 @@ def reproduce(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _check_architecture(architecture: str, hidden: tuple[int, ...]) -> None:
+    source = click.get_current_context().get_parameter_source("hidden")
+    if architecture == "nbaiot" and source is not None and source.name != "DEFAULT":
+        raise UsageError("--hidden sets the paper architecture's sizes; nbaiot derives its own")
 
 
 def _read_test_file(path: Path, train_flows: FlowTable) -> FlowTable:

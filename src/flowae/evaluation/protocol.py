@@ -48,6 +48,7 @@ class ProtocolConfig:
     batch_size: int = 19
     learning_rate: float = 0.01
     hidden: tuple[int, ...] = PAPER_HIDDEN
+    architecture: str = "paper"
     seed: int = 0
     seeds: int = 5  # repeats with seeds seed, seed + 1, ...
     ks: tuple[float, ...] = (1.0, 3.0)
@@ -65,7 +66,12 @@ class ProtocolConfig:
         state["ks"] = list(self.ks)
         state["baselines"] = list(self.baselines)
         state["seed_list"] = self.seed_list
-        state["threshold_rule"] = "mean + k * std of the training-normal reconstruction error"
+        state["threshold_rule"] = (
+            "mean + k * std of the reconstruction error of the validation split's normal rows "
+            "(N-BaIoT's held-out rule)"
+            if self.architecture == "nbaiot"
+            else "mean + k * std of the training-normal reconstruction error"
+        )
         return state
 
 
@@ -101,6 +107,8 @@ class CaseResult:
     baselines: dict[str, BaselineDetector] = field(default_factory=dict)
     baseline_scores: dict[str, np.ndarray] = field(default_factory=dict)
     baseline_metrics: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # label-like column -> attack value -> {"n_attack": rows, "detected": {"k=1": rows}}
+    class_counts: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def rows(self) -> CaseSplit:
@@ -172,6 +180,7 @@ def run_case(
     detector = FlowDetector(
         feature_set=config.feature_set,
         scale_on=config.scale_on,
+        architecture=config.architecture,
         hidden=config.hidden,
         epochs=config.epochs,
         batch_size=config.batch_size,
@@ -184,6 +193,7 @@ def run_case(
     truth = split.test.is_attack()
     result = CaseResult(name, seed, split, detector, errors)
     result.metrics = _metrics_per_k(truth, errors, detector.threshold_rule, config.ks)
+    result.class_counts = _class_detections(split.test, truth, errors, detector, config.ks)
 
     normal_train = split.train.take(np.flatnonzero(~split.train.is_attack()))
     normal_rows = detector.transform(normal_train, warn_unseen=False)[0]
@@ -203,6 +213,40 @@ def run_case(
             truth, scores, baseline.threshold_rule, config.ks
         )
     return result
+
+
+MAX_CLASSES = 30  # label-like columns with more distinct attack values are not broken down
+
+
+def _class_detections(
+    test: FlowTable,
+    truth: np.ndarray,
+    errors: np.ndarray,
+    detector: FlowDetector,
+    ks: Sequence[float],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Attack test rows and detected ones per value of each label-like column (category,
+    subcategory, detailed-label, source file): which kinds of attack the model misses."""
+    flagged = {threshold_key(k): detector.threshold_rule(k).predict(errors) for k in ks}
+    breakdown: dict[str, dict[str, dict[str, Any]]] = {}
+    for column in test.layout.label_columns:
+        if column not in test.table.column_names:
+            continue
+        values = np.asarray(test.table.column(column).to_pylist(), dtype=object)[truth]
+        distinct = sorted({str(v) for v in values})
+        if not 2 <= len(distinct) <= MAX_CLASSES:  # one kind says nothing recall does not
+            continue
+        text = values.astype(str)
+        breakdown[column] = {
+            value: {
+                "n_attack": int((text == value).sum()),
+                "detected": {
+                    key: int(hits[truth][text == value].sum()) for key, hits in flagged.items()
+                },
+            }
+            for value in distinct
+        }
+    return breakdown
 
 
 def _metrics_per_k(
@@ -388,16 +432,21 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
                 for case in CASES
             },
         }
+    per_class: dict[str, Any] = {
+        case: _summarise_classes([r[case].class_counts for r in run.results]) for case in CASES
+    }
     training: dict[str, Any] = {}
     rows: dict[str, Any] = {}
     for case, result in run.first.items():
         statistics = result.detector.threshold_rule()
         training[case] = {
             **result.detector.history_.to_dict(),
+            "hidden": list(result.detector.autoencoder_.hidden),
             "seed": result.seed,
             "normal_error_mean": statistics.mean,
             "normal_error_std": statistics.std,
             "normal_rows": statistics.n_rows,
+            "threshold_basis": statistics.basis,
             "final_train_loss_per_seed": [
                 r[case].detector.history_.train_loss[-1] for r in run.results
             ],
@@ -406,11 +455,37 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "cases": cases,
         "baselines": baselines,
+        "per_class": per_class,
         "config": run.config.to_dict(),
         "data": {**data, "rows": rows},
         "training": training,
         "paper": {"table_1": TABLE_1},
     }
+
+
+def _summarise_classes(
+    runs: list[dict[str, dict[str, dict[str, Any]]]],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per label-like column and attack value: attack test rows and recall per k, pooled
+    over the seeds (detected rows over attack rows)."""
+    summary: dict[str, dict[str, dict[str, Any]]] = {}
+    for counts in runs:
+        for column, values in counts.items():
+            for value, entry in values.items():
+                pooled = summary.setdefault(column, {}).setdefault(
+                    value, {"n_attack": 0, "detected": {}}
+                )
+                pooled["n_attack"] += entry["n_attack"]
+                for key, hits in entry["detected"].items():
+                    pooled["detected"][key] = pooled["detected"].get(key, 0) + hits
+    for values in summary.values():
+        for entry in values.values():
+            entry["recall"] = {
+                key: hits / entry["n_attack"] if entry["n_attack"] else None
+                for key, hits in entry["detected"].items()
+            }
+            entry["n_runs"] = len(runs)
+    return summary
 
 
 def describe_data(
@@ -441,9 +516,11 @@ def describe_data(
 
 def _describe_file(flows: FlowTable) -> dict[str, Any]:
     label = flows.layout.label
+    files = [{**part, "sha256": file_sha256(part["path"])} for part in flows.file_counts()]
     return {
         "path": flows.source,
-        "sha256": file_sha256(flows.source),
+        "sha256": files[0]["sha256"] if len(files) == 1 else "per file, below",
+        **({"files": files} if flows.files else {}),
         "rows": flows.n_rows,
         **_class_counts(flows),
         "layout": flows.layout.name,

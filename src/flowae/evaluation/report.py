@@ -47,6 +47,7 @@ def render_report(
     lines += _data_section(document)
     lines += _table_1_section(document)
     lines += _table_2_section(document)
+    lines += _per_class_section(document)
     lines += _figures_section(figures)
     for case in document["cases"]:
         lines += _case_section(document, case)
@@ -103,17 +104,26 @@ def _data_section(document: dict[str, Any]) -> list[str]:
         lines.append(
             f"- **{role} file**: `{source['path']}` ({source['rows']} rows: "
             f"{source['normal']} normal, {source['attack']} attack; layout `{source['layout']}`, "
-            f"label `{source['label_column']}`, normal = `{source['normal_value']}`; "
-            f"sha256 `{source['sha256'][:16]}…`)"
+            f"label `{source['label_column']}`, normal = `{source['normal_value']}`"
+            + ("" if source.get("files") else f"; sha256 `{source['sha256'][:16]}…`")
+            + ")"
         )
+        for part in source.get("files", []):
+            lines.append(
+                f"  - `{part['path']}`: {part['rows']} rows, labelled {part['label']} by file; "
+                f"sha256 `{part['sha256'][:16]}…`"
+            )
     lines.append(f"- **split**: {data['split']}")
     features = ", ".join(f"`{name}`" for name in data["features"])
     lines.append(
         f"- **features** ({len(data['features'])}, feature set `{config['feature_set']}`): "
         f"{features}"
     )
+    trained: dict[str, Any] = next(iter(document.get("training", {}).values()), {})
+    hidden = trained.get("hidden", config["hidden"])
     lines.append(
-        f"- **model**: autoencoder {_shape(data['features'], config['hidden'])}, ReLU hidden "
+        f"- **model**: autoencoder {_shape(data['features'], hidden)} (architecture "
+        f"`{config.get('architecture', 'paper')}`), ReLU hidden "
         f"layers, sigmoid output; Adam lr {config['learning_rate']}, MSE, {config['epochs']} "
         f"epochs, batch size {config['batch_size']}; MinMax scaling fitted on "
         f"{_SCALED_ON[config['scale_on']]}"
@@ -175,7 +185,8 @@ def _table_2_section(document: dict[str, Any]) -> list[str]:
         "",
         "Detection rate (= recall) and FPR in percent, mean ± std [bootstrap 95 % interval]. "
         "Every detector uses the same training-normal rows, test rows and scaling, and the "
-        "same threshold rule (mean + k std of its score on the training-normal rows).",
+        "same threshold rule (mean + k std of its score on the training-normal rows; see "
+        "*Method* for the detectors that hold some of them out).",
         "",
         "| detector | threshold | detection rate % | FPR % | ROC-AUC | paper: DR % "
         "| paper: FPR % |",
@@ -216,6 +227,32 @@ def _table_2_section(document: dict[str, Any]) -> list[str]:
         "LOF is a re-implementation of the idea (see *Method*).",
         "",
     ]
+    return lines
+
+
+def _per_class_section(document: dict[str, Any]) -> list[str]:
+    breakdown = document.get("per_class", {}).get("unbalanced", {})
+    if not breakdown:
+        return []
+    keys = list(document["cases"]["unbalanced"])
+    lines = [
+        "## Recall per kind of attack (Case 1, autoencoder)",
+        "",
+        "Attack test rows of each value of the file's label columns, pooled over the seeds, "
+        "and the share the autoencoder flags at each threshold.",
+        "",
+    ]
+    for column, values in breakdown.items():
+        lines += [
+            f"| {column} | attack test rows (all seeds) | "
+            + " | ".join(f"recall, mean + {key[2:]} std" for key in keys)
+            + " |",
+            "|---|---|" + "---|" * len(keys),
+        ]
+        for value, entry in values.items():
+            recalls = " | ".join(_number(entry["recall"].get(key)) for key in keys)
+            lines.append(f"| {value} | {entry['n_attack']} | {recalls} |")
+        lines.append("")
     return lines
 
 
@@ -322,6 +359,13 @@ def _few_rows_notes(document: dict[str, Any]) -> list[str]:
                 f"**Few rows:** in the {case} case every recall rests on only "
                 f"{m['n_attack']} attack test rows per seed."
             )
+    rows = document["data"].get("rows", {})
+    if rows.get("balanced") and rows.get("balanced") == rows.get("unbalanced"):
+        notes.append(
+            "**Same rows:** the balanced case keeps every normal row and as many attack rows; "
+            "here attacks are not the majority, so it holds the same rows as the unbalanced "
+            "case and gives the same results."
+        )
     return notes
 
 
@@ -346,7 +390,8 @@ def _method_section(document: dict[str, Any]) -> list[str]:
             "- Baseline thresholds: mean + k std of the baseline's own score on the "
             "training-normal rows (the autoencoder's rule; no attack row is used). For Isolation "
             "Forest, One-Class SVM and PCA these are in-sample scores, which favours a lower "
-            "threshold; LOF leaves each row out of its own neighbourhood."
+            "threshold; LOF leaves each row out of its own neighbourhood; the N-BaIoT "
+            "autoencoder scores the half of the normal rows it was not trained on."
         )
     identifiers = document["data"].get("identifier_features") or []
     if identifiers:
