@@ -156,3 +156,31 @@ def test_parallel_seeds_give_the_same_numbers(one_file):
     assert results_document(serial, data) == results_document(parallel, data)
     # progress from the workers reaches this process: 3 seeds x 2 cases x 2 epochs
     assert len(reports) == 12 and "seed 2, balanced" in reports
+
+
+def test_workers_start_with_ctrl_c_held():
+    """Seed workers inherit a blocked SIGINT, and a Ctrl-C while they start is raised
+    after the pool exists (not in the middle of building it, leaving orphans)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from flowae.evaluation.protocol import _signals_held
+
+    finished = False
+    with pytest.raises(KeyboardInterrupt), _signals_held():
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+        )
+        blocked = next(
+            line
+            for line in Path(f"/proc/{child.pid}/status").read_text().splitlines()
+            if line.startswith("SigBlk:")
+        )
+        os.kill(os.getpid(), signal.SIGINT)  # held: nothing is raised here...
+        child.communicate(b"")
+        finished = True
+    assert finished  # ...but once the block is done
+    assert int(blocked.split()[1], 16) & (1 << (signal.SIGINT - 1))

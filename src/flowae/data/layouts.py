@@ -9,11 +9,14 @@ the user.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from flowae.errors import UsageError
+
+log = logging.getLogger(__name__)
 
 
 class Kind(StrEnum):
@@ -90,7 +93,42 @@ FEATURE_SETS = {
 }
 
 # Label-like columns: whatever the layout, these never become features.
-LABEL_LIKE = ("attack", "category", "subcategory", "label", "detailed-label", "detailed_label")
+LABEL_LIKE = (
+    "attack",
+    "category",
+    "subcategory",
+    "label",
+    "detailed-label",
+    "detailed_label",
+    "type",  # TON_IoT's attack type
+    "attack_cat",  # UNSW-NB15
+    "attack_type",
+    "class",
+)
+# Columns of generic files that name a host, port, record or time rather than
+# describe traffic: identifiers, dropped by the 'sound' feature set.
+GENERIC_IDENTIFIERS = frozenset(
+    {
+        "ts",
+        "date",
+        "time",
+        "timestamp",
+        "uid",
+        "flow_id",
+        "src_ip",
+        "dst_ip",
+        "src_port",
+        "dst_port",
+        "srcip",
+        "dstip",
+        "sport",
+        "dport",
+        "source_ip",
+        "destination_ip",
+        "source_port",
+        "destination_port",
+    }
+)
 
 # Known Bot-IoT column kinds (shared by both Bot-IoT layouts and by generic files
 # that reuse Bot-IoT column names).
@@ -381,10 +419,13 @@ def recognise_layout(
     label_columns = tuple(c for c in header if c in LABEL_LIKE or (label and c == label.column))
     ignored = tuple(c for c in header if c in _BOTIOT_IGNORED)
     columns = tuple(
-        _BOTIOT_KINDS.get(c, Column(c, Kind.AUTO))
+        _BOTIOT_KINDS.get(c, Column(c, Kind.AUTO, identifier=c.lower() in GENERIC_IDENTIFIERS))
         for c in header
         if c not in label_columns and c not in ignored
     )
+    others = [c for c in label_columns if label is None or c != label.column]
+    if others:
+        log.info("%s: label-like column(s) %s are not features", source, ", ".join(others))
     layout = Layout(
         "generic",
         "a flow CSV with a label column named by the user",

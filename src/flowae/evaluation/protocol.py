@@ -15,10 +15,12 @@ The whole protocol (splits, sampling, training, baselines) is repeated for
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
+import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -360,9 +362,10 @@ class _SeedWorkers:
     ) -> None:
         self.context = multiprocessing.get_context("spawn")
         self.events = self.context.Queue()
-        self.pool = self.context.Pool(
-            processes=processes, initializer=_worker_init, initargs=(inputs, self.events)
-        )
+        with _signals_held():
+            self.pool = self.context.Pool(
+                processes=processes, initializer=_worker_init, initargs=(inputs, self.events)
+            )
         self.on_epoch = on_epoch
         self.stop = threading.Event()
         self.relay = threading.Thread(target=self._relay, name="flowae-progress", daemon=True)
@@ -393,6 +396,35 @@ class _SeedWorkers:
         self.pool.join()
         self.stop.set()
         self.relay.join()
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while worker processes start.
+
+    The workers inherit a blocked SIGINT (a signal mask survives exec), so a
+    Ctrl-C reaches only this process, which terminates them, instead of every
+    worker printing a traceback from wherever its imports had got to. A signal
+    that arrives meanwhile is raised here once the pool exists, so the pool is
+    never left half-built with orphaned workers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {
+        number: signal.signal(number, lambda received, _frame: caught.append(received))
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending one fires
+    for received in caught:
+        signal.raise_signal(received)
 
 
 def _bind_task(
