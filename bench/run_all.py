@@ -3,7 +3,7 @@
     python bench/run_all.py            (after: pip install -e '.[bench]')
 
 Creates the synthetic Bot-IoT-scale file first if it is missing. Takes about
-10 minutes on 2 cores.
+4 to 8 minutes on 2 cores.
 """
 
 from __future__ import annotations
