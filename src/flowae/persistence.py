@@ -1,4 +1,4 @@
-"""Model directories: weights in safetensors plus a JSON manifest. No pickle.
+"""Model directories: weights in safetensors plus a JSON manifest; nothing is pickled.
 
 A model directory holds ``weights.safetensors`` (the network's tensors under
 their torch names) and ``manifest.json`` (format version, layout, features
