@@ -454,3 +454,33 @@ def test_zeek_conn_log_end_to_end(tmp_path):
     result = run("score", model, test, "--out", tmp_path / "s.csv", "--quiet")
     assert result.exit_code == 0, result.stderr
     assert len(_rows(tmp_path / "s.csv")) == 120
+
+
+def test_outputs_never_overwrite_inputs_or_the_model(model, data, tmp_path):
+    copy = tmp_path / "flows.csv"
+    copy.write_bytes(data.read_bytes())
+    _one_line_error(run("score", model, copy, "--out", copy, "--quiet"), "is the input file")
+    _one_line_error(
+        run("score", model, copy, "--out", model / "manifest.json", "--quiet"),
+        "inside the model directory",
+    )
+    _one_line_error(run("evaluate", model, copy, "--json", copy), "is the input file")
+    assert copy.read_bytes() == data.read_bytes()
+
+
+def test_a_failure_after_rows_went_to_standard_output_says_so(model, data, tmp_path):
+    header, *rows = data.read_text().splitlines()
+    column = header.split(",").index("mean")
+    fields = rows[-1].split(",")
+    fields[column] = "lots"
+    big = tmp_path / "big.csv"  # ~9 MB: the first blocks are written before the bad row
+    big.write_text("\n".join([header, *rows * 450, ",".join(fields)]) + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "flowae", "score", str(model), str(big), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert f"row {len(rows) * 450 + 1}, column 'mean'" in result.stderr
+    assert "standard output already holds the verdicts of the first" in result.stderr
+    assert result.stderr.count("\n") == 1

@@ -7,6 +7,7 @@ internal error, 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -16,6 +17,7 @@ import shlex
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,6 +107,8 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             _fail("interrupted; no output was left half-written", EXIT_INTERRUPTED)
         except Terminated:
             _fail("terminated; no output was left half-written", EXIT_TERMINATED)
+        except BrokenPipeError:
+            raise  # the reader of standard output left (`| head`): click exits quietly
         except OSError as error:
             if debug:
                 raise
@@ -522,30 +526,44 @@ def score(
     from flowae.scoring import score_file
 
     if str(out) != "-":
+        _refuse_overwriting_inputs(out, "--out", inputs=[data], model=model)
         prepare_output_file(out)
     detector = load_model(model)
     rule = detector.threshold_rule(k)
-    with output_stream(out) as sink, _rows_progress() as on_block:
-        summary = score_file(
-            detector,
-            data,
-            sink,
-            rule=rule,
-            output_format=output_format,
-            only_anomalies=only_anomalies,
-            label_column=label_column,
-            normal_value=normal_value,
-            on_block=on_block,
-        )
+    progress = {"rows": 0}
+
+    def on_block(summary: Any) -> None:
+        progress["rows"] = summary.rows
+        show_rows(summary)
+
+    try:
+        with output_stream(out) as sink, _rows_progress() as show_rows:
+            summary = score_file(
+                detector,
+                data,
+                sink,
+                rule=rule,
+                output_format=output_format,
+                only_anomalies=only_anomalies,
+                label_column=label_column,
+                normal_value=normal_value,
+                on_block=on_block,
+            )
+    except FlowAEError as error:
+        if str(out) == "-" and progress["rows"]:
+            raise FlowAEError(
+                f"{error}; standard output already holds the verdicts of the first "
+                f"{progress['rows']} rows: discard it"
+            ) from None
+        raise
     if summary.unseen:
         from flowae.data.encoding import UnseenValues
 
-        unseen = UnseenValues(summary.unseen)
         log.warning(
-            "%s: %d rows have categorical values never seen in training, scored as unknown: %s",
+            "%s: categorical values never seen in training, scored as unknown "
+            "(rows per value): %s",
             summary.source,
-            max(unseen.n_rows_by_column.values()),
-            unseen.summary(),
+            UnseenValues(summary.unseen).summary(),
         )
     if summary.rows == 0:
         log.warning("%s has a header but no rows: the output has only its header", summary.source)
@@ -600,6 +618,9 @@ def evaluate(
     from flowae.persistence import load_model
 
     if json_path is not None:
+        _refuse_overwriting_inputs(
+            json_path, "--json", inputs=[data, *normal_files, *attack_files], model=model
+        )
         prepare_output_file(json_path)
     detector = load_model(model)
     flows = _read_input(
@@ -800,6 +821,18 @@ def reproduce(
 # --------------------------------------------------------------------------- helpers
 
 
+def _refuse_overwriting_inputs(
+    out: Path, option: str, *, inputs: list[Path | None], model: Path | None = None
+) -> None:
+    """Refuse an output path that is one of the inputs or lies inside the model."""
+    target = out.resolve()
+    for path in inputs:
+        if path is not None and str(path) != "-" and path.exists() and path.resolve() == target:
+            raise UsageError(f"{option} {out} is the input file {path}; choose another name")
+    if model is not None and model.exists() and model.resolve() in target.parents:
+        raise UsageError(f"{option} {out} lies inside the model directory {model}")
+
+
 def _check_architecture(architecture: str, hidden: tuple[int, ...]) -> None:
     source = click.get_current_context().get_parameter_source("hidden")
     if architecture == "nbaiot" and source is not None and source.name != "DEFAULT":
@@ -829,6 +862,21 @@ def _configure_logging(*, quiet: bool, debug: bool) -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
+    warnings.showwarning = _log_warning
+
+
+def _log_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Library warnings (numpy overflow, scikit-learn convergence, ...) as one log line."""
+    text = " ".join(str(message).split())
+    where = f" ({Path(filename).name}:{lineno})" if log.isEnabledFor(logging.DEBUG) else ""
+    log.warning("%s: %s%s", category.__name__, text, where)
 
 
 @contextmanager
@@ -959,25 +1007,43 @@ def _terminate(_signum: int, _frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``flowae`` console script."""
+    """Run the command line; leaves with ``SystemExit`` and the exit code."""
     signal.signal(signal.SIGTERM, _terminate)
+    sys.exit(_run(argv))
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         code = cli.main(args=argv, prog_name="flowae", standalone_mode=False)
     except click.UsageError as error:
         command = error.ctx.command_path if error.ctx else "flowae"
         message = " ".join(error.format_message().split())
         click.echo(f"flowae: error: {message} (see '{command} --help')", err=True)
-        sys.exit(2)
+        return 2
     except click.ClickException as error:
         click.echo(f"flowae: error: {' '.join(error.format_message().split())}", err=True)
-        sys.exit(error.exit_code)
+        return error.exit_code
     except (click.Abort, KeyboardInterrupt):
         click.echo("flowae: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except Terminated:
         click.echo("flowae: terminated", err=True)
-        sys.exit(EXIT_TERMINATED)
-    sys.exit(code if isinstance(code, int) else 0)
+        return EXIT_TERMINATED
+    return code if isinstance(code, int) else 0
+
+
+def leave(code: int) -> None:
+    """Flush and leave the process without the interpreter's teardown (the console script).
+
+    pyarrow's thread pools can abort the process ("terminate called without an
+    active exception", apache/arrow#34314) when they are torn down with the
+    interpreter; every output is complete and closed by now, so nothing is lost.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe takes nothing more
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ lines with one row per input row (or per flagged row with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -73,27 +74,31 @@ def score_file(
         block_bytes=block_bytes,
     )
     writer: _Writer | None = None
-    for flows in _read_ahead(blocks):
-        summary.source = flows.source
-        summary.has_labels = flows.has_labels
-        matrix, unseen = detector.transform(flows, warn_unseen=False)
-        errors = detector.autoencoder_.score_samples(matrix)
-        flagged = rule.predict(errors)
-        summary.add_unseen(unseen.counts)
-        summary.rows += flows.n_rows
-        summary.flagged += int(flagged.sum())
-        if writer is None:
-            writer = _writer(output_format, sink, flows.has_labels)
-        writer.write(_output_table(flows, errors, flagged, only_anomalies))
-        if on_block is not None:
-            on_block(summary)
+    # closing(): on an error or a signal the reader thread is stopped and joined at
+    # once, not when the generator is collected (a pyarrow parse still running when
+    # the interpreter exits aborts the process).
+    with contextlib.closing(_read_ahead(blocks)) as ready_blocks:
+        for flows in ready_blocks:
+            summary.source = flows.source
+            summary.has_labels = flows.has_labels
+            matrix, unseen = detector.transform(flows, warn_unseen=False)
+            errors = detector.autoencoder_.score_samples(matrix)
+            flagged = rule.predict(errors)
+            summary.add_unseen(unseen.counts)
+            summary.rows += flows.n_rows
+            summary.flagged += int(flagged.sum())
+            if writer is None:
+                writer = _writer(output_format, sink, flows.has_labels)
+            writer.write(_output_table(flows, errors, flagged, only_anomalies))
+            if on_block is not None:
+                on_block(summary)
     if writer is None:  # no rows at all: still a well-formed, empty output
         writer = _writer(output_format, sink, has_labels=False)
     writer.close()
     return summary
 
 
-def _read_ahead(blocks: Iterator[FlowTable], depth: int = 2) -> Iterator[FlowTable]:
+def _read_ahead(blocks: Iterator[FlowTable], depth: int = 2) -> Generator[FlowTable, None, None]:
     """Iterate ``blocks`` while a background thread reads up to ``depth`` blocks ahead."""
     ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()

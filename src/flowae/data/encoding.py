@@ -113,9 +113,9 @@ class FeatureEncoder:
         found = UnseenValues(unseen)
         if unseen and warn_unseen:
             log.warning(
-                "%s: %s rows have categorical values never seen in training, scored as unknown: %s",
+                "%s: categorical values never seen in training, scored as unknown "
+                "(rows per value): %s",
                 flows.source,
-                max(found.n_rows_by_column.values()),
                 found.summary(),
             )
         return np.ascontiguousarray(matrix.T), found
