@@ -10,8 +10,8 @@ from helpers import (
     write_generic,
 )
 
-from flowae.data.layouts import BOTIOT_10BEST_HEADER, BOTIOT_FULL_HEADER, Kind
-from flowae.data.reader import read_flows
+from flowae.data.layouts import BOTIOT_10BEST, BOTIOT_10BEST_HEADER, BOTIOT_FULL_HEADER, Kind
+from flowae.data.reader import iter_flows, read_flows
 from flowae.errors import InputError, UsageError
 
 
@@ -195,11 +195,15 @@ def test_duplicate_header_names(tmp_path):
         read_flows(path, label_column="label", normal_value="x")
 
 
-def test_empty_label_is_an_error_when_labels_are_needed(tmp_path):
+def test_empty_label_is_an_error_wherever_labels_are_used(tmp_path):
     path = _bad_row(tmp_path, "attack", "", row=2)
     with pytest.raises(InputError, match="row 2, column 'attack': empty label"):
         read_flows(path)
-    assert read_flows(path, require_labels=False).n_rows == 8
+    # training reads labels when the file has them: an empty one must not count as an attack
+    with pytest.raises(InputError, match="row 2, column 'attack': empty label"):
+        read_flows(path, require_labels=False)
+    # scoring only copies the label to its output
+    assert sum(t.n_rows for t in iter_flows(path, layout=BOTIOT_10BEST)) == 8
 
 
 def test_mixed_generic_column_is_an_error_not_a_category(tmp_path):

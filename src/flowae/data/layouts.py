@@ -405,7 +405,7 @@ def recognise_layout(
     if label is None:
         label = _implied_label(header)
     if label is None and not require_label:
-        label_like = [c for c in header if c in LABEL_LIKE]
+        label_like = [c for c in header if c.lower() in LABEL_LIKE]
         if label_like:
             raise UsageError(
                 f"{source}: column(s) {', '.join(label_like)} look like labels; name the label "
@@ -416,7 +416,9 @@ def recognise_layout(
             f"{source}: the header matches no known layout and no label column was given. "
             + describe_known_layouts()
         )
-    label_columns = tuple(c for c in header if c in LABEL_LIKE or (label and c == label.column))
+    label_columns = tuple(
+        c for c in header if c.lower() in LABEL_LIKE or (label and c == label.column)
+    )
     ignored = tuple(c for c in header if c in _BOTIOT_IGNORED)
     columns = tuple(
         _BOTIOT_KINDS.get(c, Column(c, Kind.AUTO, identifier=c.lower() in GENERIC_IDENTIFIERS))

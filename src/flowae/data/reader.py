@@ -145,6 +145,21 @@ def read_labelled_files(
             categorical=categorical if not tables and layout is None else (),
             require_labels=False,
         )
+        if flows.has_labels:
+            own = flows.is_attack()
+            disagree = int((own if label == "normal" else ~own).sum())
+            if disagree:
+                assert flows.layout.label is not None
+                log.warning(
+                    "%s: %d of %d rows are %s by the file's own '%s' column; labelled by "
+                    "file, they count as %s",
+                    flows.source,
+                    disagree,
+                    flows.n_rows,
+                    "attacks" if label == "normal" else "normal",
+                    flows.layout.label.column,
+                    label,
+                )
         if not tables and layout is None:
             flows = replace(flows, layout=flows.layout.with_label(None))
         base = tables[0].layout if tables else (layout or flows.layout)
@@ -188,11 +203,10 @@ def is_normal_label(labels: pa.ChunkedArray, normal_value: str) -> np.ndarray:
     wanted = normal_value.strip()
     equal = pc.equal(pc.utf8_lower(trimmed), wanted.lower()).to_numpy(zero_copy_only=False)
     if _NUMERIC_TEXT.match(wanted) and not equal.all():
-        try:
-            as_numbers = pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return np.asarray(equal, dtype=bool)
-        return np.asarray(as_numbers == float(wanted))
+        numeric = pc.match_substring_regex(trimmed, _NUMERIC_TEXT.pattern)
+        as_numbers = pc.cast(pc.if_else(numeric, trimmed, None), pa.float64())
+        same = pc.fill_null(pc.equal(as_numbers, float(wanted)), False)
+        return np.asarray(equal, dtype=bool) | same.to_numpy(zero_copy_only=False)
     return np.asarray(equal, dtype=bool)
 
 
@@ -220,7 +234,9 @@ def read_flows(
     table = _concat(tables, columns, column_types)
     layout = _resolve_auto_columns(layout, table, source.name)
     table = _convert_auto_columns(layout, table, source.name)
-    _validate(layout, table, source.name, require_labels, rows_before=0)
+    # a label column that is there is checked even when labels are optional: an empty
+    # label must not silently count as an attack (or as normal) in training
+    _validate(layout, table, source.name, check_labels=True, rows_before=0)
     table = _dictionary_encode_text(table, layout)
     log.debug("read %d rows from %s as layout %s", table.num_rows, source.name, layout.name)
     return FlowTable(source.name, layout, table, np.arange(1, table.num_rows + 1, dtype=np.int64))
@@ -248,7 +264,9 @@ def iter_flows(
         )
         rows_before = 0
         for table in source.blocks(columns, column_types, block_bytes=block_bytes):
-            _validate(layout, table, source.name, require_labels, rows_before=rows_before)
+            _validate(
+                layout, table, source.name, check_labels=require_labels, rows_before=rows_before
+            )
             numbers = np.arange(rows_before + 1, rows_before + table.num_rows + 1, dtype=np.int64)
             rows_before += table.num_rows
             yield FlowTable(source.name, layout, table, numbers)
@@ -416,7 +434,7 @@ def _convert_auto_columns(layout: Layout, table: pa.Table, source: str) -> pa.Ta
 
 
 def _validate(
-    layout: Layout, table: pa.Table, source: str, require_labels: bool, *, rows_before: int
+    layout: Layout, table: pa.Table, source: str, *, check_labels: bool, rows_before: int
 ) -> None:
     """Refuse non-finite numbers, impossible ports and empty labels, naming the row."""
     for column in layout.columns:
@@ -426,7 +444,7 @@ def _validate(
         elif column.kind == Kind.PORT:
             _check_ports(values, column.name, source, rows_before)
     label = layout.label
-    if require_labels and label is not None and label.column in table.column_names:
+    if check_labels and label is not None and label.column in table.column_names:
         empty = pc.equal(pc.utf8_trim_whitespace(table.column(label.column)), "")
         first = _first_true(empty)
         if first is not None:

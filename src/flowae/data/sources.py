@@ -126,12 +126,28 @@ class FlowSource:
                     yield pending if pending.endswith(b"\n") else pending + b"\n"
                 return
             buffer = pending + data if pending else data
-            cut = buffer.rfind(b"\n")
+            cut = self._row_end(buffer)
             if cut < 0:
                 pending = buffer
                 continue
             pending = buffer[cut + 1 :]
             yield buffer[: cut + 1]
+
+    def _row_end(self, buffer: bytes) -> int:
+        """Position of the last line break of ``buffer`` that ends a row (-1: none).
+
+        A line break inside a quoted field does not end a row: the count of
+        quotes before a row end is even (an escaped quote is two quotes).
+        """
+        cut = buffer.rfind(b"\n")
+        if self.format == "zeek" or cut < 0 or b'"' not in buffer:
+            return cut
+        quotes = buffer.count(b'"', 0, cut)
+        while cut >= 0 and quotes % 2:
+            previous = buffer.rfind(b"\n", 0, cut)
+            quotes -= buffer.count(b'"', previous + 1, cut)
+            cut = previous
+        return cut
 
     def _parse_block(
         self,
@@ -145,6 +161,32 @@ class FlowSource:
                 pa.py_buffer(block),
                 read_options=pv.ReadOptions(column_names=self.fields),
                 parse_options=self._parse_options(),
+                convert_options=_convert_options(
+                    columns, column_types, null_values=ZEEK_UNSET if self.format == "zeek" else ""
+                ),
+            )
+        except pa.ArrowInvalid as error:
+            # a row longer than pyarrow's 1 MB parsing chunk, or a quoted line break
+            # (pyarrow parses faster when it may assume values hold none)
+            if "straddl" in str(error) or b'"' in block:
+                return self._parse_block_whole(block, columns, column_types, rows_before)
+            raise self._locate(block, columns, column_types, rows_before, error) from None
+
+    def _parse_block_whole(
+        self,
+        block: bytes,
+        columns: list[str],
+        column_types: dict[str, pa.DataType],
+        rows_before: int,
+    ) -> pa.Table:
+        options = pv.ReadOptions(
+            column_names=self.fields, use_threads=False, block_size=len(block) + 1
+        )
+        try:
+            return pv.read_csv(
+                pa.py_buffer(block),
+                read_options=options,
+                parse_options=self._parse_options(newlines_in_values=self.format != "zeek"),
                 convert_options=_convert_options(
                     columns, column_types, null_values=ZEEK_UNSET if self.format == "zeek" else ""
                 ),
@@ -174,8 +216,12 @@ class FlowSource:
         try:
             raw = pv.read_csv(
                 pa.py_buffer(block),
-                read_options=pv.ReadOptions(column_names=self.fields, use_threads=False),
-                parse_options=self._parse_options(invalid_row_handler=record),
+                read_options=pv.ReadOptions(
+                    column_names=self.fields, use_threads=False, block_size=len(block) + 1
+                ),
+                parse_options=self._parse_options(
+                    invalid_row_handler=record, newlines_in_values=self.format != "zeek"
+                ),
                 convert_options=_convert_options(
                     columns, dict.fromkeys(columns, pa.binary()), strings_null=False
                 ),
@@ -267,6 +313,10 @@ class FlowSource:
                     column=name,
                 )
             table = table.set_column(index, name, _cast(values, target))
+        for index, name in enumerate(table.column_names):
+            values = table.column(name)
+            if values.null_count and pa.types.is_string(values.type):  # as an empty CSV field
+                table = table.set_column(index, name, pc.fill_null(values, ""))
         return table
 
 
@@ -340,8 +390,10 @@ def _open_parquet(path: str | Path, name: str, closers: list[Any]) -> FlowSource
             name, f"is not a readable Parquet file ({_one_line(str(error))})"
         ) from None
     header = list(parquet.schema_arrow.names)
-    source = FlowSource(name, "parquet", header, _parquet=parquet)
-    return source
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        raise InputError(name, f"names column(s) twice: {', '.join(duplicated)}", row=0)
+    return FlowSource(name, "parquet", header, _parquet=parquet)
 
 
 def _read_header_line(stream: Any, name: str) -> tuple[bytes, bytes]:
@@ -370,6 +422,13 @@ def _parse_header(line: bytes, name: str) -> tuple[str, list[str]]:
         raise InputError(name, "the header is not UTF-8 text: not a flow file", row=0) from None
     if not text.strip():
         raise InputError(name, "the first line is empty, expected a header naming the columns")
+    if "\r" in text:
+        raise InputError(
+            name,
+            "lines end in a bare carriage return (classic Mac line ends); expected LF or CRLF "
+            "line ends (convert with: tr '\\r' '\\n')",
+            row=0,
+        )
     counts = {d: text.count(d) for d in DELIMITERS}
     delimiter = max(counts, key=lambda d: counts[d])
     if counts[delimiter] == 0:
@@ -520,8 +579,12 @@ def _cast(values: pa.Array | pa.ChunkedArray, target: pa.DataType, unset: str = 
     if pa.types.is_string(values.type) and (
         pa.types.is_floating(target) or pa.types.is_integer(target)
     ):
+        # only a truly empty field (or Zeek's '-') is missing, as for the CSV reader; a
+        # field of spaces trims to '' and fails to convert, so it is reported
         trimmed = pc.utf8_trim_whitespace(values)
-        missing = pc.or_(pc.equal(trimmed, ""), pc.equal(trimmed, unset or ""))
+        missing = pc.equal(values, "")
+        if unset:
+            missing = pc.or_(missing, pc.equal(trimmed, unset))
         values = pc.if_else(missing, pa.scalar(None, pa.string()), trimmed)
     return pc.cast(values, target)
 

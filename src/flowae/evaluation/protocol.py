@@ -28,6 +28,7 @@ import numpy as np
 
 from flowae.baselines import BASELINES, BaselineDetector
 from flowae.data.reader import FlowTable, file_sha256
+from flowae.data.sources import is_regular_file
 from flowae.data.splits import balanced_rows, stratified_split
 from flowae.errors import TrainingError, UsageError
 from flowae.evaluation.metrics import detection_metrics, roc_auc_or_none
@@ -548,10 +549,13 @@ def describe_data(
 
 def _describe_file(flows: FlowTable) -> dict[str, Any]:
     label = flows.layout.label
-    files = [{**part, "sha256": file_sha256(part["path"])} for part in flows.file_counts()]
+    files = [
+        {**part, "sha256": file_sha256(part["path"]) if is_regular_file(part["path"]) else None}
+        for part in flows.file_counts()
+    ]
     return {
         "path": flows.source,
-        "sha256": files[0]["sha256"] if len(files) == 1 else "per file, below",
+        "sha256": files[0]["sha256"] if len(files) == 1 else None,  # per file, in "files"
         **({"files": files} if flows.files else {}),
         "rows": flows.n_rows,
         **_class_counts(flows),

@@ -105,13 +105,13 @@ def _data_section(document: dict[str, Any]) -> list[str]:
             f"- **{role} file**: `{source['path']}` ({source['rows']} rows: "
             f"{source['normal']} normal, {source['attack']} attack; layout `{source['layout']}`, "
             f"label `{source['label_column']}`, normal = `{source['normal_value']}`"
-            + ("" if source.get("files") else f"; sha256 `{source['sha256'][:16]}…`")
+            + ("" if source.get("files") else _sha256_note(source["sha256"]))
             + ")"
         )
         for part in source.get("files", []):
             lines.append(
-                f"  - `{part['path']}`: {part['rows']} rows, labelled {part['label']} by file; "
-                f"sha256 `{part['sha256'][:16]}…`"
+                f"  - `{part['path']}`: {part['rows']} rows, labelled {part['label']} by file"
+                + _sha256_note(part["sha256"])
             )
     lines.append(f"- **split**: {data['split']}")
     features = ", ".join(f"`{name}`" for name in data["features"])
@@ -143,6 +143,10 @@ def _data_section(document: dict[str, Any]) -> list[str]:
         lines.append(f"- **baselines**: {names} (see *Method* below)")
     lines.append("")
     return lines
+
+
+def _sha256_note(digest: str | None) -> str:
+    return f"; sha256 `{digest[:16]}…`" if digest else "; not a regular file, so not hashed"
 
 
 def _shape(features: list[str], hidden: list[int]) -> str:

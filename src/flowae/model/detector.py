@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCALE_ON = ("all", "normal")
+FEW_NORMAL_ROWS = 20  # below this, training warns that the model rests on little traffic
 
 
 class AutoencoderDetector:
@@ -220,6 +221,21 @@ class FlowDetector:
             random_state=self.random_state,
         ).fit(normal_rows, validation_rows, on_epoch, threshold_rows=threshold_rows)
         self.training_rows_ = {"normal": int(normal.n_rows), "attack": int(is_attack.sum())}
+        threshold = self.autoencoder_.normal_errors_
+        if normal.n_rows < FEW_NORMAL_ROWS:
+            log.warning(
+                "%s: only %d normal rows to train on: the network and its threshold rest on "
+                "very little traffic",
+                train.source,
+                normal.n_rows,
+            )
+        if threshold.std == 0:
+            log.warning(
+                "%s: every %s row has the same reconstruction error, so the threshold is that "
+                "error and any other row is flagged (the normal rows are identical or constant)",
+                train.source,
+                threshold.basis,
+            )
         return self
 
     @property
@@ -263,7 +279,8 @@ class FlowDetector:
 
 def _no_normal_rows_message(train: FlowTable) -> str:
     label = train.layout.label
-    assert label is not None
+    if train.n_rows == 0 or label is None:
+        return f"{train.source}: has no rows to train on, expected a header and flow rows"
     seen = sorted({str(v) for v in train.label_values()[:100000]})
     shown = ", ".join(repr(v) for v in seen[:10]) + (" ..." if len(seen) > 10 else "")
     return (
