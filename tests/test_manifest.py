@@ -68,6 +68,12 @@ EDITS = [
     (_feature(0, "kind", "category"), "features[pkSeqID].vocabulary"),
     (_feature(3, "min", -7), "features[sport]"),
     (_feature(2, "name", "pkSeqID"), "appears twice"),
+    # found by a hostile review: each of these loaded, then crashed on use
+    (_set(["training", "rows", "x"], [1]), "training.rows"),
+    (_feature(2, "name", "attack"), "label column(s) attack as features"),
+    (_set(["layout", "label", "column"], "mean"), "label column(s) mean as features"),
+    (_set(["layout", "label_columns"], ["mean"]), "label column(s) mean as features"),
+    (lambda m: m["features"][6].update(min=-1.7e308, max=1.7e308), "too wide to scale"),
 ]
 
 
@@ -97,3 +103,12 @@ def test_absurdly_nested_manifest(saved, tmp_path):
 
 def test_the_written_manifest_passes_its_own_schema(saved):
     assert load_model(saved).threshold_ > 0
+
+
+def test_a_number_too_large_for_a_float_is_refused(saved, tmp_path):
+    target = tmp_path / "model"
+    shutil.copytree(saved, target)
+    text = (target / "manifest.json").read_text()
+    (target / "manifest.json").write_text(text.replace('"max": ', '"max": 1e400, "_": ', 1))
+    with pytest.raises(ModelFileError, match="not valid JSON .*1e400 is out of the range"):
+        load_model(target)

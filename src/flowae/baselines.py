@@ -239,7 +239,11 @@ def _lof(rows: np.ndarray) -> tuple[LocalOutlierFactor, np.ndarray]:
     if _LAST_LOF.get("key") == key:
         return _LAST_LOF["model"], _LAST_LOF["training_scores"].copy()
     distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
-    neighbours = max(1, min(20, distinct.shape[0] - 1))
+    if distinct.shape[0] < 3:
+        raise UsageError(
+            f"Local Outlier Factor needs at least 3 distinct normal rows, got {distinct.shape[0]}"
+        )
+    neighbours = min(20, distinct.shape[0] - 1)
     model = LocalOutlierFactor(n_neighbors=neighbours, novelty=True).fit(distinct)
     training_scores = -model.negative_outlier_factor_[inverse.ravel()]
     _LAST_LOF.clear()

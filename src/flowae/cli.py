@@ -560,8 +560,7 @@ def score(
         from flowae.data.encoding import UnseenValues
 
         log.warning(
-            "%s: categorical values never seen in training, scored as unknown "
-            "(rows per value): %s",
+            "%s: categorical values never seen in training, scored as unknown (rows per value): %s",
             summary.source,
             UnseenValues(summary.unseen).summary(),
         )

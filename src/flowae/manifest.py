@@ -47,6 +47,11 @@ def check_manifest(manifest: Any, *, weights_file: str) -> None:
     names = [feature["name"] for feature in features]
     if len(set(names)) != len(names):
         raise ManifestError("features", "a feature name appears twice")
+    labels = set(layout["label_columns"]) | ({label["column"]} if label else set())
+    if labels & set(names):
+        raise ManifestError(
+            "features", f"label column(s) {', '.join(sorted(labels & set(names)))} as features"
+        )
     _check_architecture(_dict(_get(root, "architecture"), "architecture"), len(features))
     _check_threshold(_dict(_get(root, "threshold"), "threshold"))
     _check_training(_dict(_get(root, "training"), "training"))
@@ -70,6 +75,8 @@ def _feature(value: Any, where: str) -> dict[str, Any]:
     high = _number(_get(feature, "max", where), f"{where}.max")
     if low > high:
         raise ManifestError(where, f"min {low} is above max {high}")
+    if not math.isfinite(high - low):
+        raise ManifestError(where, f"range {low}..{high} is too wide to scale")
     if kind == Kind.CATEGORY.value:
         vocabulary = _list(
             _get(feature, "vocabulary", where), f"{where}.vocabulary", _any_text, minimum=1
@@ -130,6 +137,8 @@ def _check_training(training: dict[str, Any]) -> None:
     _integer(_get(training, "seed", "training"), "training.seed", minimum=0)
     _choice(_get(training, "scale_on", "training"), "training.scale_on", SCALE_ON)
     rows = _dict(_get(training, "rows", "training"), "training.rows")
+    if set(rows) != {"normal", "attack"}:
+        raise ManifestError("training.rows", "expected exactly the keys normal and attack")
     for key in ("normal", "attack"):
         _integer(_get(rows, key, "training.rows"), f"training.rows.{key}", minimum=0)
     history = _dict(_get(training, "history", "training"), "training.history")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import math
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -158,7 +159,9 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         raise ModelFileError(path, f"{MANIFEST} is missing: not a flowae model directory")
     try:
         manifest = json.loads(
-            manifest_path.read_text(encoding="utf-8"), parse_constant=_refuse_constant
+            manifest_path.read_text(encoding="utf-8"),
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
         )
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
         raise ModelFileError(path, f"{MANIFEST} is not valid JSON ({error})") from None
@@ -182,6 +185,13 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     except ManifestError as error:
         raise ModelFileError(path, str(error)) from None
     return manifest
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of the range of a finite number")
+    return value
 
 
 def _refuse_constant(name: str) -> float:

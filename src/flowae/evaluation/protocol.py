@@ -16,6 +16,7 @@ The whole protocol (splits, sampling, training, baselines) is repeated for
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import queue
 import signal
@@ -37,6 +38,8 @@ from flowae.evaluation.statistics import summarise_runs
 from flowae.model.detector import FlowDetector
 from flowae.model.forward import PAPER_HIDDEN
 from flowae.model.history import EpochReport
+
+log = logging.getLogger(__name__)
 
 CASES = ("unbalanced", "balanced")
 VALIDATION_FRACTION = 0.2  # of the training file (or of the non-test rows)
@@ -112,6 +115,7 @@ class CaseResult:
     baseline_metrics: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # label-like column -> attack value -> {"n_attack": rows, "detected": {"k=1": rows}}
     class_counts: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    baselines_skipped: dict[str, str] = field(default_factory=dict)  # name -> why
 
     @property
     def rows(self) -> CaseSplit:
@@ -205,10 +209,12 @@ def run_case(
             raise UsageError(
                 f"unknown baseline {baseline_name!r}: expected one of {', '.join(BASELINES)}"
             )
-        if normal_rows.shape[0] < 2:
-            continue
         baseline = BASELINES[baseline_name](k=config.ks[0], random_state=seed)
-        baseline.fit(normal_rows)
+        try:
+            baseline.fit(normal_rows)
+        except UsageError as error:  # too few (distinct) normal rows for this detector
+            result.baselines_skipped[baseline_name] = str(error)
+            continue
         scores = baseline.score_samples(test_rows)
         result.baselines[baseline_name] = baseline
         result.baseline_scores[baseline_name] = scores
@@ -450,9 +456,14 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
             summary["paper"] = TABLE_1.get(case, {}).get(key)
             cases[case][key] = summary
     baselines: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
     for name in run.config.baselines:
-        if any(name not in cases[case].baseline_metrics for cases in run.results for case in CASES):
-            continue  # a baseline that could not be fitted in some run (too few normal rows)
+        reasons = [r[case].baselines_skipped[name] for r in run.results for case in CASES
+                   if name in r[case].baselines_skipped]  # fmt: skip
+        if reasons:  # could not be fitted in some run: left out of every table
+            skipped[name] = reasons[0]
+            log.warning("baseline %s left out: %s", name, reasons[0])
+            continue
         baselines[name] = {
             "description": BASELINES[name].description,
             **{
@@ -488,6 +499,7 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "cases": cases,
         "baselines": baselines,
+        "baselines_skipped": skipped,
         "per_class": per_class,
         "config": run.config.to_dict(),
         "data": {**data, "rows": rows},

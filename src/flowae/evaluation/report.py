@@ -389,6 +389,8 @@ def _method_section(document: dict[str, Any]) -> list[str]:
     )
     for name, entry in document.get("baselines", {}).items():
         lines.append(f"- **{BASELINE_TITLES.get(name, name)}**: {entry['description']}.")
+    for name, reason in document.get("baselines_skipped", {}).items():
+        lines.append(f"- **{BASELINE_TITLES.get(name, name)}** was left out: {reason}.")
     if document.get("baselines"):
         lines.append(
             "- Baseline thresholds: mean + k std of the baseline's own score on the "
