@@ -16,8 +16,9 @@ from typing import Any
 
 from flowae.data.layouts import FEATURE_SETS, Kind
 from flowae.model.detector import SCALE_ON
-from flowae.model.forward import ARCHITECTURES, layer_plan
-from flowae.model.threshold import BASES
+from flowae.model.forward import layer_plan
+from flowae.model.recipes import RECIPES
+from flowae.model.threshold import BASES, ThresholdPolicy
 
 MAX_LAYER_SIZE = 4096
 FEATURE_KINDS = (Kind.NUMBER.value, Kind.PORT.value, Kind.CATEGORY.value)
@@ -54,6 +55,9 @@ def check_manifest(manifest: Any, *, weights_file: str) -> None:
         )
     _check_architecture(_dict(_get(root, "architecture"), "architecture"), len(features))
     _check_threshold(_dict(_get(root, "threshold"), "threshold"))
+    calibrated = _get(root, "calibrated_threshold")
+    if calibrated is not None:
+        _check_calibrated(_dict(calibrated, "calibrated_threshold"))
     _check_training(_dict(_get(root, "training"), "training"))
     weights = _dict(_get(root, "weights"), "weights")
     if _get(weights, "file", "weights") != weights_file:
@@ -87,13 +91,21 @@ def _feature(value: Any, where: str) -> dict[str, Any]:
             raise ManifestError(where, f"codes {low}..{high} do not fit {len(vocabulary)} values")
     elif "vocabulary" in feature:
         raise ManifestError(f"{where}.vocabulary", f"a {kind} feature has no vocabulary")
+    transform = _choice(_get(feature, "transform", where), f"{where}.transform", ("none", "log1p"))
+    if transform == "log1p" and (kind != Kind.NUMBER.value or low < 0):
+        raise ManifestError(f"{where}.transform", "log1p applies to non-negative numbers only")
     if kind == Kind.PORT.value and (low < -1 or high > 65535):
         raise ManifestError(where, f"port range {low}..{high} is outside -1..65535")
     return feature
 
 
 def _check_architecture(architecture: dict[str, Any], n_features: int) -> None:
-    _choice(_get(architecture, "name", "architecture"), "architecture.name", tuple(ARCHITECTURES))
+    _choice(_get(architecture, "name", "architecture"), "architecture.name", tuple(RECIPES))
+    code = _choice(
+        _get(architecture, "code_activation", "architecture"),
+        "architecture.code_activation",
+        ("relu", "linear"),
+    )
     width = _integer(_get(architecture, "n_features", "architecture"), "architecture.n_features")
     if width != n_features:
         raise ManifestError(
@@ -105,7 +117,7 @@ def _check_architecture(architecture: dict[str, Any], n_features: int) -> None:
         lambda v, w: _integer(v, w, minimum=1, maximum=MAX_LAYER_SIZE),
         minimum=1,
     )
-    names, activations = layer_plan(len(hidden))
+    names, activations = layer_plan(len(hidden), code)
     sizes = [width, *hidden, *reversed(hidden[:-1]), width]
     layers = _list(_get(architecture, "layers", "architecture"), "architecture.layers", _dict)
     expected = [
@@ -128,6 +140,25 @@ def _check_threshold(threshold: dict[str, Any]) -> None:
         raise ManifestError("threshold.value", f"{value} is not mean + k * std = {mean + k * std}")
 
 
+def _check_calibrated(threshold: dict[str, Any]) -> None:
+    where = "calibrated_threshold"
+    rule = _choice(
+        _get(threshold, "rule", where), f"{where}.rule", ("quantile", "fpr", "lognormal")
+    )
+    parameter = _number(_get(threshold, "parameter", where), f"{where}.parameter", minimum=0)
+    try:
+        ThresholdPolicy.parse(f"{rule}:{parameter!r}")
+    except ValueError as error:
+        raise ManifestError(f"{where}.parameter", str(error)) from None
+    _number(_get(threshold, "value", where), f"{where}.value", minimum=0)
+    _integer(_get(threshold, "n_rows", where), f"{where}.n_rows", minimum=1)
+    _choice(_get(threshold, "basis", where), f"{where}.basis", BASES)
+    if "statistics" in threshold:
+        statistics = _dict(threshold["statistics"], f"{where}.statistics")
+        for key, value in statistics.items():
+            _number(value, f"{where}.statistics.{key}")
+
+
 def _check_training(training: dict[str, Any]) -> None:
     _integer(_get(training, "epochs", "training"), "training.epochs", minimum=1)
     _integer(_get(training, "batch_size", "training"), "training.batch_size", minimum=1)
@@ -136,6 +167,9 @@ def _check_training(training: dict[str, Any]) -> None:
         raise ManifestError("training.learning_rate", "expected a positive number")
     _integer(_get(training, "seed", "training"), "training.seed", minimum=0)
     _choice(_get(training, "scale_on", "training"), "training.scale_on", SCALE_ON)
+    patience = _get(training, "early_stopping_patience", "training")
+    if patience is not None:
+        _integer(patience, "training.early_stopping_patience", minimum=1)
     rows = _dict(_get(training, "rows", "training"), "training.rows")
     if set(rows) != {"normal", "attack"}:
         raise ManifestError("training.rows", "expected exactly the keys normal and attack")

@@ -34,7 +34,7 @@ from flowae.manifest import ManifestError, check_manifest
 from flowae.model.detector import AutoencoderDetector, FlowDetector
 from flowae.model.forward import layer_plan, layers_from_tensors
 from flowae.model.history import TrainingHistory
-from flowae.model.threshold import MeanStdThreshold
+from flowae.model.threshold import CalibratedThreshold, MeanStdThreshold
 from flowae.output import atomic_directory
 
 FORMAT = "flowae-model"
@@ -55,7 +55,7 @@ def save_model(detector: FlowDetector, path: str | Path) -> Path:
             for name, t in autoencoder.tensors_.items()
         }
     )
-    names, activations = layer_plan(len(autoencoder.hidden))
+    names, activations = layer_plan(len(autoencoder.hidden), autoencoder.code_activation)
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -77,6 +77,7 @@ def save_model(detector: FlowDetector, path: str | Path) -> Path:
         **detector.encoder_.to_dict(),
         "architecture": {
             "name": detector.architecture,
+            "code_activation": autoencoder.code_activation,
             "n_features": autoencoder.n_features_in_,
             "hidden": list(autoencoder.hidden),
             "layers": [
@@ -91,13 +92,17 @@ def save_model(detector: FlowDetector, path: str | Path) -> Path:
                 )
             ],
         },
-        "threshold": autoencoder.normal_errors_.with_k(detector.k).to_dict(),
+        "threshold": autoencoder.normal_errors_.with_k(autoencoder.k).to_dict(),
+        "calibrated_threshold": (
+            autoencoder.calibrated_.to_dict() if autoencoder.calibrated_ is not None else None
+        ),
         "training": {
             "epochs": autoencoder.epochs,
             "batch_size": autoencoder.batch_size,
             "learning_rate": autoencoder.learning_rate,
             "seed": autoencoder.random_state,
-            "scale_on": detector.scale_on,
+            "scale_on": detector.scale_on_,
+            "early_stopping_patience": autoencoder.patience,
             "rows": detector.training_rows_,
             "history": autoencoder.history_.to_dict(),
         },
@@ -202,7 +207,8 @@ def _build_detector(manifest: dict[str, Any], tensors: dict[str, np.ndarray]) ->
     architecture = manifest["architecture"]
     hidden = [int(h) for h in architecture["hidden"]]
     n_features = int(architecture["n_features"])
-    names, activations = layer_plan(len(hidden))
+    code_activation = str(architecture.get("code_activation", "relu"))
+    names, activations = layer_plan(len(hidden), code_activation)
     sizes = [n_features, *hidden, *reversed(hidden[:-1]), n_features]
     expected: dict[str, tuple[int, ...]] = {}
     for i, name in enumerate(names):
@@ -241,16 +247,21 @@ def _build_detector(manifest: dict[str, Any], tensors: dict[str, np.ndarray]) ->
         learning_rate=float(training["learning_rate"]),
         k=threshold.k,
         random_state=int(training["seed"]),
+        code_activation=code_activation,
+        patience=training["early_stopping_patience"],
     )
     autoencoder.tensors_ = dict(tensors)
     autoencoder.layers_ = layers_from_tensors(tensors, names, activations)
     autoencoder.n_features_in_ = n_features
     autoencoder.normal_errors_ = threshold
+    calibrated = manifest["calibrated_threshold"]
+    autoencoder.calibrated_ = CalibratedThreshold.from_dict(calibrated) if calibrated else None
     history = training["history"]
     autoencoder.history_ = TrainingHistory(
         [float(v) for v in history["train_loss"]],
         [float(v) for v in history["val_loss"]],
         [float(v) for v in history["val_normal_loss"]],
+        history.get("best_epoch"),
     )
 
     detector = FlowDetector(
@@ -265,6 +276,7 @@ def _build_detector(manifest: dict[str, Any], tensors: dict[str, np.ndarray]) ->
         random_state=autoencoder.random_state,
     )
     detector.layout_ = layout
+    detector.scale_on_ = str(training["scale_on"])
     detector.encoder_ = encoder
     detector.autoencoder_ = autoencoder
     detector.training_rows_ = {k: int(v) for k, v in training["rows"].items()}

@@ -26,7 +26,7 @@ import pyarrow.csv as pv
 from flowae.data.reader import FlowTable, iter_flows
 from flowae.data.sources import DEFAULT_BLOCK_BYTES
 from flowae.model.detector import FlowDetector
-from flowae.model.threshold import MeanStdThreshold
+from flowae.model.threshold import Threshold
 
 FORMATS = ("csv", "jsonl")
 
@@ -53,7 +53,7 @@ def score_file(
     path: str | Path,
     sink: IO[bytes],
     *,
-    rule: MeanStdThreshold,
+    rule: Threshold,
     output_format: str = "csv",
     only_anomalies: bool = False,
     label_column: str | None = None,

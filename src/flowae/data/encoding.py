@@ -60,8 +60,9 @@ class FeatureEncoder:
     columns : the feature columns, in model-input order.
     """
 
-    def __init__(self, columns: Sequence[Column]) -> None:
+    def __init__(self, columns: Sequence[Column], *, log_heavy_tails: bool = False) -> None:
         self.columns = tuple(columns)
+        self.log_heavy_tails = log_heavy_tails
 
     @property
     def feature_names(self) -> list[str]:
@@ -78,8 +79,12 @@ class FeatureEncoder:
                 self.vocabularies_[column.name] = sorted(values)
         self.data_min_ = np.empty(len(self.columns))
         self.data_max_ = np.empty(len(self.columns))
+        self.log_columns_: list[str] = []
         for j, column in enumerate(self.columns):
             raw, _ = self._encode_column(flows, column)
+            if self.log_heavy_tails and column.kind == Kind.NUMBER and _heavy_tailed(raw):
+                self.log_columns_.append(column.name)
+                raw = _log(raw)
             self.data_min_[j], self.data_max_[j] = raw.min(), raw.max()
             if not np.isfinite(self.data_max_[j] - self.data_min_[j]):
                 raise FlowAEError(
@@ -101,10 +106,13 @@ class FeatureEncoder:
         unseen: dict[str, dict[str, int]] = {}
         span = self.data_max_ - self.data_min_
         scale = 1.0 / np.where(span == 0, 1.0, span)  # constant column maps to 0, as in sklearn
+        logged = set(getattr(self, "log_columns_", ()))
         for j, column in enumerate(self.columns):
             raw, column_unseen = self._encode_column(flows, column)
             if column_unseen:
                 unseen[column.name] = column_unseen
+            if column.name in logged:
+                raw = _log(raw)
             with np.errstate(over="ignore"):  # overflow to inf is clipped just below
                 raw -= self.data_min_[j]
                 raw *= scale[j]
@@ -159,6 +167,7 @@ class FeatureEncoder:
                         if c.kind == Kind.CATEGORY
                         else {}
                     ),
+                    "transform": "log1p" if c.name in self.log_columns_ else "none",
                 }
                 for j, c in enumerate(self.columns)
             ]
@@ -172,6 +181,26 @@ class FeatureEncoder:
         encoder.vocabularies_ = {
             f["name"]: list(f["vocabulary"]) for f in features if f["kind"] == Kind.CATEGORY.value
         }
+        encoder.log_columns_ = [f["name"] for f in features if f.get("transform") == "log1p"]
+        encoder.log_heavy_tails = bool(encoder.log_columns_)
         encoder.data_min_ = np.array([f["min"] for f in features], dtype=np.float64)
         encoder.data_max_ = np.array([f["max"] for f in features], dtype=np.float64)
         return encoder
+
+
+HEAVY_TAIL_RATIO = 100.0  # max / 99th percentile, or 99th percentile / median, above this
+
+
+def _heavy_tailed(values: np.ndarray) -> bool:
+    """A non-negative column whose large values lie decades above its typical ones."""
+    if values.size == 0 or values.min() < 0:
+        return False
+    median, p99, top = np.percentile(values, [50, 99, 100])
+    return bool(
+        top > HEAVY_TAIL_RATIO * max(p99, 1e-12) or p99 > HEAVY_TAIL_RATIO * max(median, 1e-12)
+    )
+
+
+def _log(values: np.ndarray) -> np.ndarray:
+    """log(1 + x), with negatives (unseen at fit time) clipped to 0 first."""
+    return np.log1p(np.maximum(values, 0.0))

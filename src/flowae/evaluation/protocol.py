@@ -482,7 +482,7 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
     training: dict[str, Any] = {}
     rows: dict[str, Any] = {}
     for case, result in run.first.items():
-        statistics = result.detector.threshold_rule()
+        statistics = result.detector.autoencoder_.normal_errors_
         training[case] = {
             **result.detector.history_.to_dict(),
             "hidden": list(result.detector.autoencoder_.hidden),

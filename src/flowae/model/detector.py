@@ -20,14 +20,14 @@ from flowae.data.encoding import FeatureEncoder, UnseenValues
 from flowae.data.layouts import Layout
 from flowae.data.reader import FlowTable
 from flowae.errors import TrainingError, UsageError
-from flowae.model.forward import (
-    ARCHITECTURES,
-    PAPER_HIDDEN,
-    DenseLayer,
-    nbaiot_hidden,
-    reconstruction_error,
+from flowae.model.forward import PAPER_HIDDEN, DenseLayer, reconstruction_error
+from flowae.model.recipes import RECIPES
+from flowae.model.threshold import (
+    CalibratedThreshold,
+    MeanStdThreshold,
+    Threshold,
+    ThresholdPolicy,
 )
-from flowae.model.threshold import MeanStdThreshold
 
 if TYPE_CHECKING:
     from flowae.model.history import EpochReport, TrainingHistory
@@ -60,6 +60,8 @@ class AutoencoderDetector:
         k: float = 1.0,
         random_state: int = 0,
         backend: str = "numpy",
+        code_activation: str = "relu",
+        patience: int | None = None,
     ) -> None:
         self.hidden = tuple(hidden)
         self.epochs = epochs
@@ -68,6 +70,8 @@ class AutoencoderDetector:
         self.k = k
         self.random_state = random_state
         self.backend = backend
+        self.code_activation = code_activation
+        self.patience = patience
 
     def fit(
         self,
@@ -93,6 +97,8 @@ class AutoencoderDetector:
             validation=validation,
             on_epoch=on_epoch,
             backend=self.backend,
+            code_activation=self.code_activation,
+            patience=self.patience,
         )
         self.n_features_in_ = normal_rows.shape[1]
         if threshold_rows is None:
@@ -101,16 +107,34 @@ class AutoencoderDetector:
             self.normal_errors_ = MeanStdThreshold.fit(
                 self.score_samples(threshold_rows), self.k, basis="held-out normal"
             )
+        self.calibrated_: CalibratedThreshold | None = None
         return self
+
+    def calibrate(
+        self, policy: ThresholdPolicy, held_out_normal: np.ndarray
+    ) -> CalibratedThreshold:
+        """Set the threshold by ``policy`` on held-out normal rows (never training rows);
+        a ``meanstd`` policy instead sets k on the existing statistics."""
+        self._check_fitted()
+        if not policy.calibrated:
+            self.k = policy.parameter
+            self.calibrated_ = None
+            return self.threshold_rule()  # type: ignore[return-value]
+        self.calibrated_ = policy.fit(self.score_samples(held_out_normal))
+        return self.calibrated_
 
     @property
     def threshold_(self) -> float:
         """The current threshold (follows ``k``)."""
         return self.threshold_rule().value
 
-    def threshold_rule(self, k: float | None = None) -> MeanStdThreshold:
-        """The threshold with the fitted statistics and ``k`` (default: ``self.k``)."""
+    def threshold_rule(self, k: float | None = None) -> Threshold:
+        """The threshold in force: the calibrated one if set, else mean + k * std with
+        ``self.k``; an explicit ``k`` always gives mean + k * std."""
         self._check_fitted()
+        if k is None and getattr(self, "calibrated_", None) is not None:
+            assert self.calibrated_ is not None
+            return self.calibrated_
         return self.normal_errors_.with_k(self.k if k is None else k)
 
     def score_samples(self, rows: np.ndarray) -> np.ndarray:
@@ -139,9 +163,16 @@ class FlowDetector:
     feature_set : 'paper' (every non-label column) or 'sound' (identifiers dropped).
     scale_on : fit the encoder (vocabularies, MinMax) on 'all' training rows, as
         the paper scaled its data before separating classes, or on 'normal' rows only.
-    architecture : 'paper' (``hidden`` as given, threshold from the training-normal
-        errors) or 'nbaiot' (N-BaIoT: encoder at 75/50/33/25 % of the inputs,
-        threshold from the validation rows' normal part, which must exist).
+    architecture : the model recipe (:data:`flowae.model.recipes.RECIPES`): 'paper'
+        (``hidden`` as given, threshold from the training-normal errors), 'nbaiot'
+        (N-BaIoT: encoder at 75/50/33/25 % of the inputs, threshold statistics
+        from the validation rows' normal part) or 'flowae' (log of heavy-tailed
+        counts, 32-16-8-4 with a linear code, early stopping, threshold fpr:0.01).
+    scale_on, epochs : None takes the recipe's default ('normal'; 20, or 100 at
+        most with early stopping).
+    threshold : a policy such as 'fpr:0.01' (see
+        :class:`~flowae.model.threshold.ThresholdPolicy`); None takes the recipe's.
+        Calibrated policies are set on the validation rows' normal part.
     The remaining parameters are those of :class:`AutoencoderDetector`.
     """
 
@@ -149,13 +180,14 @@ class FlowDetector:
         self,
         *,
         feature_set: str = "sound",
-        scale_on: str = "normal",
+        scale_on: str | None = None,
         architecture: str = "paper",
         hidden: Sequence[int] = PAPER_HIDDEN,
-        epochs: int = 20,
+        epochs: int | None = None,
         batch_size: int = 19,
         learning_rate: float = 0.01,
         k: float = 1.0,
+        threshold: str | None = None,
         random_state: int = 0,
     ) -> None:
         self.feature_set = feature_set
@@ -166,6 +198,7 @@ class FlowDetector:
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.k = k
+        self.threshold = threshold
         self.random_state = random_state
 
     def fit(
@@ -178,13 +211,19 @@ class FlowDetector:
 
         Rows count as normal when the file has no labels.
         """
-        if self.scale_on not in SCALE_ON:
-            raise UsageError(f"scale_on must be one of {SCALE_ON}, got '{self.scale_on}'")
-        if self.architecture not in ARCHITECTURES:
+        if self.architecture not in RECIPES:
             raise UsageError(
-                f"unknown architecture '{self.architecture}': expected one of "
-                + ", ".join(ARCHITECTURES)
+                f"unknown model '{self.architecture}': expected one of " + ", ".join(RECIPES)
             )
+        recipe = RECIPES[self.architecture]
+        scale_on = self.scale_on or recipe.scale_on or "normal"
+        if scale_on not in SCALE_ON:
+            raise UsageError(f"scale_on must be one of {SCALE_ON}, got '{scale_on}'")
+        text = self.threshold or recipe.threshold
+        try:
+            policy = ThresholdPolicy.parse(f"meanstd:{self.k!r}" if text == "meanstd" else text)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
         columns = train.layout.feature_columns(self.feature_set)
         if not columns:
             raise UsageError(
@@ -196,30 +235,53 @@ class FlowDetector:
             raise TrainingError(_no_normal_rows_message(train))
 
         self.layout_: Layout = train.layout
-        self.encoder_ = FeatureEncoder(columns).fit(train if self.scale_on == "all" else normal)
+        self.scale_on_ = scale_on
+        self.encoder_ = FeatureEncoder(columns, log_heavy_tails=recipe.log_heavy_tails).fit(
+            train if scale_on == "all" else normal
+        )
         normal_rows, _ = self.encoder_.transform(normal, warn_unseen=False)
         validation_rows = None
         if validation is not None and validation.n_rows:
             matrix, _ = self.encoder_.transform(validation, warn_unseen=False)
             validation_rows = (matrix, validation.is_attack(unlabelled_as_normal=True))
-        hidden, threshold_rows = self.hidden, None
-        if self.architecture == "nbaiot":
-            hidden = nbaiot_hidden(len(columns))
-            if validation_rows is None or validation_rows[1].all():
-                raise UsageError(
-                    f"{train.source}: the nbaiot architecture sets its threshold on held-out "
-                    "normal rows, and the validation split has none; keep a validation "
-                    "fraction above 0"
-                )
-            threshold_rows = validation_rows[0][~validation_rows[1]]
+        held_out = None
+        if validation_rows is not None and not validation_rows[1].all():
+            held_out = validation_rows[0][~validation_rows[1]]
+        needs_held_out = [
+            why
+            for why, needed in (
+                (
+                    f"the {recipe.name} model's threshold statistics",
+                    recipe.meanstd_basis != "training-normal",
+                ),
+                (f"threshold policy {policy}", policy.calibrated),
+                ("early stopping", recipe.patience is not None),
+            )
+            if needed
+        ]
+        if needs_held_out and held_out is None:
+            raise UsageError(
+                f"{train.source}: {', '.join(needs_held_out)} need held-out normal rows and the "
+                "validation split has none; keep a validation fraction above 0"
+            )
         self.autoencoder_ = AutoencoderDetector(
-            hidden=hidden,
-            epochs=self.epochs,
+            hidden=recipe.hidden(len(columns), self.hidden),
+            epochs=self.epochs or recipe.epochs,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
-            k=self.k,
+            k=policy.parameter if not policy.calibrated else self.k,
             random_state=self.random_state,
-        ).fit(normal_rows, validation_rows, on_epoch, threshold_rows=threshold_rows)
+            code_activation=recipe.code_activation,
+            patience=recipe.patience,
+        ).fit(
+            normal_rows,
+            validation_rows,
+            on_epoch,
+            threshold_rows=held_out if recipe.meanstd_basis != "training-normal" else None,
+        )
+        if policy.calibrated:
+            assert held_out is not None
+            self.autoencoder_.calibrate(policy, held_out)
         self.training_rows_ = {"normal": int(normal.n_rows), "attack": int(is_attack.sum())}
         threshold = self.autoencoder_.normal_errors_
         if normal.n_rows < FEW_NORMAL_ROWS:
@@ -250,8 +312,13 @@ class FlowDetector:
     def threshold_(self) -> float:
         return self.threshold_rule().value
 
-    def threshold_rule(self, k: float | None = None) -> MeanStdThreshold:
-        return self.autoencoder_.threshold_rule(self.k if k is None else k)
+    def threshold_rule(self, k: float | None = None) -> Threshold:
+        """The threshold in force (see :meth:`AutoencoderDetector.threshold_rule`)."""
+        return self.autoencoder_.threshold_rule(k)
+
+    @property
+    def k_(self) -> float:
+        return self.autoencoder_.k
 
     def transform(
         self, flows: FlowTable, *, warn_unseen: bool = True

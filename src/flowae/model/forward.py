@@ -106,9 +106,17 @@ def reconstruction_error(
     return errors
 
 
-def layer_plan(n_hidden: int) -> tuple[list[str], list[str]]:
-    """Torch names and activations of the dense layers, input to output."""
+def layer_plan(n_hidden: int, code_activation: str = "relu") -> tuple[list[str], list[str]]:
+    """Torch names and activations of the dense layers, input to output.
+
+    Hidden layers use ReLU, the output layer a sigmoid; the code layer (the
+    encoder's last) uses ``code_activation``: ReLU in the paper, 'linear' in
+    flowae's own model.
+    """
+    if code_activation not in ("relu", "linear"):
+        raise ValueError(f"code activation must be relu or linear, got {code_activation!r}")
     names = [f"encoder.{2 * i}" for i in range(n_hidden)]
     names += [f"decoder.{2 * i}" for i in range(n_hidden)]
     activations = ["relu"] * (2 * n_hidden - 1) + ["sigmoid"]
+    activations[n_hidden - 1] = code_activation
     return names, activations

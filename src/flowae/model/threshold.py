@@ -85,3 +85,131 @@ class MeanStdThreshold:
         if threshold.std < 0 or threshold.n_rows < 1:
             raise ValueError("threshold std is negative or rests on no rows")
         return threshold
+
+
+# --------------------------------------------------------------------- calibrated policies
+
+POLICIES = {
+    "meanstd": "mean + k * std of the training-normal errors (the paper's)",
+    "quantile": "the q-quantile of held-out normal errors",
+    "fpr": "the lowest threshold that flags at most a share x of held-out normal rows",
+    "lognormal": "a log-normal fitted to held-out normal errors; flag when the tail "
+    "probability is below p",
+}
+
+
+@dataclass(frozen=True)
+class ThresholdPolicy:
+    """How a threshold is chosen: ``meanstd:k``, ``quantile:q``, ``fpr:x`` or ``lognormal:p``.
+
+    Every policy but the paper's ``meanstd`` is calibrated on held-out normal
+    rows: rows the network was not trained on.
+    """
+
+    name: str
+    parameter: float
+
+    @classmethod
+    def parse(cls, text: str) -> ThresholdPolicy:
+        name, _, value = text.strip().partition(":")
+        if name not in POLICIES or not value:
+            raise ValueError(
+                f"expected a threshold policy like meanstd:1, quantile:0.99, fpr:0.01 or "
+                f"lognormal:0.001, got {text!r}"
+            )
+        try:
+            parameter = float(value)
+        except ValueError:
+            raise ValueError(f"threshold policy {text!r}: {value!r} is not a number") from None
+        low, high = (0.0, math.inf) if name == "meanstd" else (0.0, 1.0)
+        inside = (
+            math.isfinite(parameter)
+            and low <= parameter
+            and (parameter < high or name == "meanstd")
+        )
+        if name in ("quantile", "lognormal") and parameter <= 0:
+            inside = False
+        if not inside:
+            what = "k >= 0" if name == "meanstd" else "a share between 0 and 1"
+            raise ValueError(f"threshold policy {text!r}: expected {what}")
+        return cls(name, parameter)
+
+    @property
+    def calibrated(self) -> bool:
+        """True when the policy is set on held-out normal rows."""
+        return self.name != "meanstd"
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.parameter:g}"
+
+    def fit(self, normal_errors: np.ndarray, basis: str = "held-out normal") -> CalibratedThreshold:
+        """The threshold this policy gives on ``normal_errors`` (not for meanstd)."""
+        if not self.calibrated:
+            raise ValueError("meanstd is fitted by MeanStdThreshold on the training-normal errors")
+        errors = np.sort(np.asarray(normal_errors, dtype=np.float64))
+        if errors.size == 0:
+            raise ValueError(f"{self}: no held-out normal errors to calibrate on")
+        statistics: dict[str, float] = {}
+        if self.name == "quantile":
+            value = float(np.quantile(errors, self.parameter))
+        elif self.name == "fpr":
+            allowed = math.floor(self.parameter * errors.size)  # rows that may lie above
+            value = float(errors[errors.size - allowed - 1])
+        else:
+            from scipy.stats import norm
+
+            logs = np.log(np.maximum(errors, np.finfo(np.float64).tiny))
+            mu, sigma = float(logs.mean()), float(logs.std())
+            value = float(math.exp(mu + sigma * float(norm.isf(self.parameter))))
+            statistics = {"log_mean": mu, "log_std": sigma}
+        return CalibratedThreshold(self, value, int(errors.size), basis, statistics)
+
+
+@dataclass(frozen=True)
+class CalibratedThreshold:
+    """A threshold set by a calibrated :class:`ThresholdPolicy` on held-out normal errors."""
+
+    policy: ThresholdPolicy
+    value: float
+    n_rows: int
+    basis: str = "held-out normal"
+    statistics: dict[str, float] | None = None
+
+    @property
+    def k(self) -> None:
+        return None
+
+    def predict(self, errors: np.ndarray) -> np.ndarray:
+        """True (attack) where the error is above the threshold."""
+        return np.asarray(errors) > self.value
+
+    def describe(self) -> str:
+        return f"{self.policy} on {self.n_rows} {self.basis} errors = {self.value:.6g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.policy.name,
+            "parameter": self.policy.parameter,
+            "value": self.value,
+            "n_rows": self.n_rows,
+            "basis": self.basis,
+            **({"statistics": self.statistics} if self.statistics else {}),
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> CalibratedThreshold:
+        policy = ThresholdPolicy.parse(f"{state['rule']}:{float(state['parameter'])!r}")
+        value = float(state["value"])
+        if not math.isfinite(value) or value < 0 or int(state["n_rows"]) < 1:
+            raise ValueError("calibrated threshold value or row count out of range")
+        statistics = state.get("statistics")
+        return cls(
+            policy,
+            value,
+            int(state["n_rows"]),
+            str(state["basis"]),
+            {str(k): float(v) for k, v in statistics.items()} if statistics else None,
+        )
+
+
+Threshold = MeanStdThreshold | CalibratedThreshold  # what a detector decides with

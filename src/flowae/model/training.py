@@ -50,13 +50,17 @@ def train_autoencoder(
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     on_epoch: Callable[[EpochReport], None] | None = None,
     backend: str = "numpy",
+    code_activation: str = "relu",
+    patience: int | None = None,
 ) -> tuple[list[DenseLayer], dict[str, np.ndarray], TrainingHistory]:
     """Fit the autoencoder to ``normal_rows`` (rows x features, scaled).
 
     ``validation`` is (rows, is_attack); its loss is reported every epoch, over
-    all its rows and over its normal rows. Returns the numpy layers, the
-    tensors under torch's names (``encoder.0.weight`` is outputs x inputs) and
-    the history.
+    all its rows and over its normal rows. With ``patience``, training stops
+    once the loss on the validation normal rows has not improved for that many
+    epochs, and the weights of its best epoch are kept. Returns the numpy
+    layers, the tensors under torch's names (``encoder.0.weight`` is outputs x
+    inputs) and the history.
     """
     if normal_rows.ndim != 2 or normal_rows.shape[0] == 0:
         raise TrainingError("no normal rows to train on")
@@ -67,12 +71,16 @@ def train_autoencoder(
         )
     if backend not in BACKENDS:
         raise TrainingError(f"unknown training backend {backend!r}: expected one of {BACKENDS}")
+    if patience is not None and (validation is None or np.asarray(validation[1], dtype=bool).all()):
+        raise TrainingError("early stopping needs validation rows with normal rows among them")
     rows = np.ascontiguousarray(normal_rows, dtype=np.float32)
     rng = np.random.default_rng(seed)
     tensors = initial_tensors(rows.shape[1], hidden, rng)
-    names, activations = layer_plan(len(hidden))
+    names, activations = layer_plan(len(hidden), code_activation)
     if backend == "numpy":
-        trainer: _Trainer = NumpyTrainer(tensors, names, learning_rate)
+        trainer: _Trainer = NumpyTrainer(tensors, names, learning_rate, activations)
+    elif code_activation != "relu":
+        raise TrainingError("the torch reference backend builds the paper's ReLU code layer only")
     else:
         from flowae.model.torch_training import TorchTrainer
 
@@ -80,7 +88,7 @@ def train_autoencoder(
 
     history = TrainingHistory()
     with trainer:
-        _run_epochs(
+        best = _run_epochs(
             trainer,
             rows,
             rng,
@@ -91,8 +99,9 @@ def train_autoencoder(
             validation,
             on_epoch,
             history,
+            patience,
         )
-    final = trainer.tensors()
+    final = best if best is not None else trainer.tensors()
     return layers_from_tensors(final, names, activations), final, history
 
 
@@ -107,7 +116,12 @@ def _run_epochs(
     validation: tuple[np.ndarray, np.ndarray] | None,
     on_epoch: Callable[[EpochReport], None] | None,
     history: TrainingHistory,
-) -> None:
+    patience: int | None = None,
+) -> dict[str, np.ndarray] | None:
+    """Train for ``epochs`` (fewer with ``patience``); the best epoch's tensors, if
+    early stopping kept them."""
+    best: dict[str, np.ndarray] | None = None
+    best_loss, since_best = math.inf, 0
     for epoch in range(1, epochs + 1):
         shuffled = rows[rng.permutation(rows.shape[0])]
         loss_sum = 0.0
@@ -121,10 +135,20 @@ def _run_epochs(
                 f"the training loss became {train_loss} in epoch {epoch}; try a lower learning rate"
             )
         history.train_loss.append(train_loss)
-        layers = layers_from_tensors(trainer.tensors(), names, activations)
+        tensors = trainer.tensors()
+        layers = layers_from_tensors(tensors, names, activations)
         val_loss = _validation_losses(layers, validation, history)
         if on_epoch is not None:
             on_epoch(EpochReport(epoch, epochs, train_loss, val_loss))
+        if patience is not None:
+            if history.val_normal_loss[-1] < best_loss:
+                best, best_loss, since_best = tensors, history.val_normal_loss[-1], 0
+                history.best_epoch = epoch
+            else:
+                since_best += 1
+                if since_best >= patience:
+                    break
+    return best
 
 
 def initial_tensors(
@@ -183,8 +207,15 @@ class NumpyTrainer(_Trainer):
     squared differences over the batch and the features (torch's ``mse_loss``).
     """
 
-    def __init__(self, tensors: dict[str, np.ndarray], names: list[str], learning_rate: float):
+    def __init__(
+        self,
+        tensors: dict[str, np.ndarray],
+        names: list[str],
+        learning_rate: float,
+        activations: list[str] | None = None,
+    ):
         self.names = names
+        self.activations = activations or layer_plan(len(names) // 2)[1]
         shapes = [tensors[f"{name}.weight"].T.shape for name in names]
         total = sum(n_in * n_out + n_out for n_in, n_out in shapes)
         self.params = np.zeros(total, dtype=np.float32)
@@ -216,7 +247,8 @@ class NumpyTrainer(_Trainer):
             z = activations[-1] @ weight
             z += bias
             if layer < last:
-                np.maximum(z, 0.0, out=z)
+                if self.activations[layer] == "relu":
+                    np.maximum(z, 0.0, out=z)
             else:
                 np.negative(z, out=z)
                 np.clip(z, -88.0, 88.0, out=z)  # exp stays finite; the sigmoid is flat there
@@ -235,7 +267,8 @@ class NumpyTrainer(_Trainer):
             np.sum(delta, axis=0, out=self.bias_grads[layer])
             if layer > 0:
                 delta = delta @ self.weights[layer].T
-                delta *= activations[layer] > 0  # ReLU passes gradient where it was positive
+                if self.activations[layer - 1] == "relu":
+                    delta *= activations[layer] > 0  # ReLU passes gradient where it was positive
         self._adam()
         return loss
 
