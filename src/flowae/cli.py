@@ -17,7 +17,6 @@ import shlex
 import signal
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,9 +34,11 @@ from flowae.baselines import BASELINES
 from flowae.data.layouts import FEATURE_SETS
 from flowae.data.reader import FlowTable, read_flows
 from flowae.errors import FlowAEError, InputError, UsageError
+from flowae.logs import configure_plain
 from flowae.model.detector import SCALE_ON, FlowDetector
-from flowae.model.forward import ARCHITECTURES, PAPER_HIDDEN
+from flowae.model.forward import PAPER_HIDDEN
 from flowae.model.history import EpochReport
+from flowae.model.recipes import RECIPES
 from flowae.output import atomic_directory, atomic_write_text
 
 log = logging.getLogger("flowae")
@@ -177,14 +178,39 @@ def _file_label_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _architecture_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
+        "--model",
         "--architecture",
+        "architecture",
         default="paper",
         show_default=True,
-        type=click.Choice(list(ARCHITECTURES)),
-        help="paper: encoder --hidden (12-8-5-2), threshold from the training-normal errors; "
-        "nbaiot: N-BaIoT's encoder at 75/50/33/25 % of the inputs, threshold from held-out "
-        "normal rows.",
+        type=click.Choice(list(RECIPES)),
+        help="paper: the paper's network (--hidden, 12-8-5-2), threshold from the "
+        "training-normal errors; flowae: ours (log of heavy-tailed counts, 32-16-8-4 with a "
+        "linear code, early stopping, threshold fpr:0.01 on held-out normal rows); nbaiot: "
+        "N-BaIoT's encoder at 75/50/33/25 % of the inputs, threshold from held-out normal rows.",
     )(func)
+
+
+class PolicyType(click.ParamType):
+    """A threshold policy: meanstd:K, quantile:Q, fpr:X or lognormal:P."""
+
+    name = "policy"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from flowae.model.threshold import ThresholdPolicy
+
+        try:
+            return str(ThresholdPolicy.parse(str(value)))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+POLICY = PolicyType()
+POLICY_HELP = (
+    "meanstd:K (mean + K std of the training-normal errors, the paper's), quantile:Q, fpr:X "
+    "(flag at most a share X of held-out normal rows) or lognormal:P (tail probability below "
+    "P under a log-normal fitted to held-out normal errors)"
+)
 
 
 def _read_input(
@@ -230,10 +256,10 @@ def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(
             "--epochs",
-            default=20,
-            show_default=True,
+            default=None,
+            show_default="20; flowae: at most 100, with early stopping",
             type=click.IntRange(min=1),
-            help="Training epochs (the paper: 20).",
+            help="Training epochs (the paper: 20); with --model flowae, the most epochs.",
         ),
         click.option(
             "--batch-size",
@@ -306,8 +332,8 @@ def _parse_baselines(_ctx: click.Context, _param: click.Parameter, value: str) -
 def _scale_on_option(default: str) -> Callable[..., Any]:
     return click.option(
         "--scale-on",
-        default=default,
-        show_default=True,
+        default=None,
+        show_default=f"{default}; flowae: normal",
         type=click.Choice(SCALE_ON),
         help="Fit vocabularies and MinMax ranges on all training rows (as the paper scaled "
         "its data) or on the normal rows only (nothing learned from attacks).",
@@ -369,6 +395,13 @@ def cli() -> None:
     help="Threshold = mean + k * std of the training-normal reconstruction error.",
 )
 @click.option(
+    "--threshold",
+    type=POLICY,
+    metavar="POLICY",
+    help=f"How the threshold is set: {POLICY_HELP}. Default: meanstd with --k for the "
+    "paper and nbaiot models, fpr:0.01 for flowae.",
+)
+@click.option(
     "--validation-fraction",
     default=0.2,
     show_default=True,
@@ -386,14 +419,15 @@ def train(
     attack_files: tuple[Path, ...],
     feature_set: str,
     architecture: str,
-    epochs: int,
+    epochs: int | None,
     batch_size: int,
     learning_rate: float,
     seed: int,
     hidden: tuple[int, ...],
-    scale_on: str,
+    scale_on: str | None,
     categorical: tuple[str, ...],
     k: float,
+    threshold: str | None,
     validation_fraction: float,
 ) -> None:
     """Train a detector on the normal rows of DATA and save it to --out.
@@ -445,6 +479,7 @@ def train(
         batch_size=batch_size,
         learning_rate=learning_rate,
         k=k,
+        threshold=threshold,
         random_state=seed,
     )
     with _training_progress() as on_epoch:
@@ -585,7 +620,7 @@ def score(
     "ks",
     multiple=True,
     type=FINITE_NON_NEGATIVE,
-    help="Threshold k to evaluate (repeatable); default: the model's k.",
+    help="Threshold k to evaluate (repeatable); default: the model's threshold.",
 )
 @click.option(
     "--json",
@@ -639,9 +674,10 @@ def evaluate(
     errors = detector.score(flows)
     truth = flows.is_attack()
     results = {}
-    for k in ks or (detector.k,):
-        rule = detector.threshold_rule(k)
-        results[threshold_key(k)] = {
+    rules = [detector.threshold_rule(k) for k in ks] or [detector.threshold_rule()]
+    for rule in rules:
+        key = threshold_key(rule.k) if rule.k is not None else str(getattr(rule, "policy", ""))
+        results[key] = {
             **detection_metrics(truth, rule.predict(errors), errors),
             "threshold": rule.value,
         }
@@ -655,6 +691,60 @@ def evaluate(
             "flowae_version": __version__,
         }
         atomic_write_text(json_path, json.dumps(document, indent=2) + "\n")
+
+
+@cli.command(short_help="Re-set a saved model's threshold on held-out normal DATA.")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path, allow_dash=True))
+@click.option(
+    "--threshold",
+    required=True,
+    type=POLICY,
+    metavar="POLICY",
+    help=f"The new threshold: {POLICY_HELP}.",
+)
+@_data_options
+@_common
+def calibrate(
+    model: Path,
+    data: Path,
+    threshold: str,
+    label_column: str | None,
+    normal_value: str | None,
+) -> None:
+    """Set MODEL's threshold by POLICY on the normal rows of DATA, without retraining.
+
+    DATA must be normal traffic the network was not trained on (held out);
+    with a label column only its normal rows are used, without one every row
+    counts as normal. meanstd:K keeps the training-normal statistics and only
+    changes K. The model directory is rewritten in place (atomically).
+    """
+    from flowae.model.threshold import ThresholdPolicy
+    from flowae.persistence import load_model, save_model
+
+    detector = load_model(model)
+    policy = ThresholdPolicy.parse(threshold)
+    held_out = None
+    if policy.calibrated:
+        flows = read_flows(
+            data,
+            layout=detector.layout_,
+            label_column=label_column,
+            normal_value=normal_value,
+            require_labels=False,
+        )
+        if not flows.has_labels:
+            log.warning("%s has no label column: all %d rows count as normal", data, flows.n_rows)
+        normal = flows.take(np.flatnonzero(~flows.is_attack(unlabelled_as_normal=True)))
+        if normal.n_rows == 0:
+            raise UsageError(f"{data}: no normal rows to calibrate the threshold on")
+        held_out = detector.transform(normal)[0]
+    before = detector.threshold_rule().describe()
+    rule = detector.autoencoder_.calibrate(
+        policy, held_out if held_out is not None else np.zeros((0, 0))
+    )
+    save_model(detector, model)
+    log.info("threshold was %s; now %s", before, rule.describe())
 
 
 @cli.command(short_help="The paper's protocol and report, with baselines and seeds.")
@@ -851,31 +941,12 @@ def _read_test_file(path: Path, train_flows: FlowTable) -> FlowTable:
 
 
 def _configure_logging(*, quiet: bool, debug: bool) -> None:
-    logger = logging.getLogger("flowae")
-    logger.handlers.clear()
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    configure_plain(level)
     if stderr.is_terminal:
-        handler: logging.Handler = RichHandler(console=stderr, show_time=False, show_path=debug)
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("flowae: %(levelname)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
-    logger.propagate = False
-    warnings.showwarning = _log_warning
-
-
-def _log_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: Any = None,
-    line: str | None = None,
-) -> None:
-    """Library warnings (numpy overflow, scikit-learn convergence, ...) as one log line."""
-    text = " ".join(str(message).split())
-    where = f" ({Path(filename).name}:{lineno})" if log.isEnabledFor(logging.DEBUG) else ""
-    log.warning("%s: %s%s", category.__name__, text, where)
+        logger = logging.getLogger("flowae")
+        logger.handlers.clear()
+        logger.addHandler(RichHandler(console=stderr, show_time=False, show_path=debug))
 
 
 @contextmanager

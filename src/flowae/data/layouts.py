@@ -56,6 +56,8 @@ class Layout:
     label_columns: tuple[str, ...]  # never features (label, category, subcategory, ...)
     ignored: tuple[str, ...] = ()  # present in the file, never read (e.g. MAC columns)
     default_feature_set: str = "paper"  # what reproduce uses unless told otherwise
+    source_column: str | None = None  # who sent the flow (for the window vote)
+    order_column: str | None = None  # when (time or record number), for the vote
 
     def feature_columns(self, feature_set: str) -> tuple[Column, ...]:
         """The columns used as model inputs for ``feature_set`` ('paper' or 'sound')."""
@@ -242,7 +244,17 @@ def _botiot_layout(name: str, description: str, header: Sequence[str]) -> Layout
         _BOTIOT_KINDS[c] for c in header if c not in _BOTIOT_LABEL_COLUMNS + _BOTIOT_IGNORED
     )
     ignored = tuple(c for c in header if c in _BOTIOT_IGNORED)
-    return Layout(name, description, columns, _BOTIOT_LABEL, _BOTIOT_LABEL_COLUMNS, ignored)
+    order = "stime" if "stime" in header else "pkSeqID"
+    return Layout(
+        name,
+        description,
+        columns,
+        _BOTIOT_LABEL,
+        _BOTIOT_LABEL_COLUMNS,
+        ignored,
+        source_column="saddr",
+        order_column=order,
+    )
 
 
 BOTIOT_10BEST = _botiot_layout(
@@ -341,6 +353,8 @@ ZEEK_CONN = Layout(
     ZEEK_LABEL_COLUMNS,
     ignored=("uid", "local_orig", "local_resp", "history", "tunnel_parents"),
     default_feature_set="sound",
+    source_column="id.orig_h",
+    order_column="ts",
 )
 
 KNOWN_LAYOUTS = (BOTIOT_10BEST, BOTIOT_FULL, NBAIOT, ZEEK_CONN)
@@ -428,6 +442,7 @@ def recognise_layout(
     others = [c for c in label_columns if label is None or c != label.column]
     if others:
         log.info("%s: label-like column(s) %s are not features", source, ", ".join(others))
+    names = {c.name for c in columns}
     layout = Layout(
         "generic",
         "a flow CSV with a label column named by the user",
@@ -435,6 +450,8 @@ def recognise_layout(
         label,
         label_columns,
         ignored,
+        source_column=next((c for c in ("saddr", "src_ip", "srcip") if c in names), None),
+        order_column=next((c for c in ("stime", "ts", "pkSeqID") if c in names), None),
     )
     return _with_categoricals(layout, categorical, source)
 

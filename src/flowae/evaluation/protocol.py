@@ -22,7 +22,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,16 +32,21 @@ from flowae.data.reader import FlowTable, file_sha256
 from flowae.data.sources import is_regular_file
 from flowae.data.splits import balanced_rows, stratified_split
 from flowae.errors import TrainingError, UsageError
+from flowae.evaluation.comparison import compare_case, summarise_comparison, vote_source
 from flowae.evaluation.metrics import detection_metrics, roc_auc_or_none
 from flowae.evaluation.paper import TABLE_1
 from flowae.evaluation.statistics import summarise_runs
+from flowae.logs import configure_plain
 from flowae.model.detector import FlowDetector
 from flowae.model.forward import PAPER_HIDDEN
 from flowae.model.history import EpochReport
+from flowae.model.recipes import RECIPES
 
 log = logging.getLogger(__name__)
 
 CASES = ("unbalanced", "balanced")
+# Threshold policies the comparison evaluates for every model.
+COMPARED_POLICIES = ("meanstd:1", "meanstd:3", "quantile:0.99", "fpr:0.01", "lognormal:0.01")
 VALIDATION_FRACTION = 0.2  # of the training file (or of the non-test rows)
 TEST_FRACTION = 0.2  # of a single file
 
@@ -50,7 +55,7 @@ TEST_FRACTION = 0.2  # of a single file
 class ProtocolConfig:
     """Everything that decides a protocol run besides the data."""
 
-    epochs: int = 20
+    epochs: int | None = None  # None: the recipe's (20; flowae at most 100)
     batch_size: int = 19
     learning_rate: float = 0.01
     hidden: tuple[int, ...] = PAPER_HIDDEN
@@ -59,15 +64,35 @@ class ProtocolConfig:
     seeds: int = 5  # repeats with seeds seed, seed + 1, ...
     ks: tuple[float, ...] = (1.0, 3.0)
     feature_set: str = "paper"
-    scale_on: str = "all"
+    scale_on: str | None = None  # None: the recipe's, else all rows (as the paper)
     baselines: tuple[str, ...] = tuple(BASELINES)
+    compare: bool = True  # the comparison of models and threshold policies
+    compare_models: tuple[str, ...] = ("paper", "flowae")
+    policies: tuple[str, ...] = COMPARED_POLICIES
 
     @property
     def seed_list(self) -> list[int]:
         return [self.seed + i for i in range(self.seeds)]
 
+    def for_model(self, model: str) -> ProtocolConfig:
+        """This configuration with another model recipe (the recipe's own defaults)."""
+        return replace(self, architecture=model)
+
+    @property
+    def resolved_epochs(self) -> int:
+        return self.epochs or RECIPES[self.architecture].epochs
+
+    @property
+    def resolved_scale_on(self) -> str:
+        return self.scale_on or RECIPES[self.architecture].scale_on or "all"
+
     def to_dict(self) -> dict[str, Any]:
         state = asdict(self)
+        state["epochs"] = self.resolved_epochs
+        state["scale_on"] = self.resolved_scale_on
+        state["recipe"] = RECIPES[self.architecture].description
+        state["compare_models"] = list(self.compare_models)
+        state["policies"] = list(self.policies)
         state["hidden"] = list(self.hidden)
         state["ks"] = list(self.ks)
         state["baselines"] = list(self.baselines)
@@ -116,6 +141,7 @@ class CaseResult:
     # label-like column -> attack value -> {"n_attack": rows, "detected": {"k=1": rows}}
     class_counts: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     baselines_skipped: dict[str, str] = field(default_factory=dict)  # name -> why
+    comparison: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def rows(self) -> CaseSplit:
@@ -184,17 +210,7 @@ def run_case(
             f"{name} case: the test split is empty; the data has too few rows for the "
             "protocol (the balanced case needs normal rows in the test data too)"
         )
-    detector = FlowDetector(
-        feature_set=config.feature_set,
-        scale_on=config.scale_on,
-        architecture=config.architecture,
-        hidden=config.hidden,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        learning_rate=config.learning_rate,
-        k=config.ks[0],
-        random_state=seed,
-    ).fit(split.train, split.validation, on_epoch)
+    detector = _fit_detector(split, config, seed, on_epoch)
     test_rows = detector.transform(split.test, warn_unseen=False)[0]
     errors = detector.autoencoder_.score_samples(test_rows)
     truth = split.test.is_attack()
@@ -221,7 +237,34 @@ def run_case(
         result.baseline_metrics[baseline_name] = _metrics_per_k(
             truth, scores, baseline.threshold_rule, config.ks
         )
+    if config.compare:
+        result.comparison = compare_case(
+            split,
+            config,
+            {config.architecture: detector},
+            seed=seed,
+            train=lambda other, callback: _fit_detector(split, other, seed, callback),
+        )
     return result
+
+
+def _fit_detector(
+    split: CaseSplit,
+    config: ProtocolConfig,
+    seed: int,
+    on_epoch: Callable[[EpochReport], None] | None,
+) -> FlowDetector:
+    return FlowDetector(
+        feature_set=config.feature_set,
+        scale_on=config.resolved_scale_on,
+        architecture=config.architecture,
+        hidden=config.hidden,
+        epochs=config.resolved_epochs,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        k=config.ks[0],
+        random_state=seed,
+    ).fit(split.train, split.validation, on_epoch)
 
 
 MAX_CLASSES = 30  # label-like columns with more distinct attack values are not broken down
@@ -344,7 +387,8 @@ def _light(cases: dict[str, CaseResult]) -> dict[str, CaseResult]:
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(inputs: Inputs, events: Any) -> None:
+def _worker_init(inputs: Inputs, events: Any, log_level: int) -> None:
+    configure_plain(log_level)
     _WORKER.update(inputs=inputs, events=events)
 
 
@@ -371,7 +415,9 @@ class _SeedWorkers:
         self.events = self.context.Queue()
         with _signals_held():
             self.pool = self.context.Pool(
-                processes=processes, initializer=_worker_init, initargs=(inputs, self.events)
+                processes=processes,
+                initializer=_worker_init,
+                initargs=(inputs, self.events, logging.getLogger("flowae").getEffectiveLevel()),
             )
         self.on_epoch = on_epoch
         self.stop = threading.Event()
@@ -476,6 +522,13 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
                 for case in CASES
             },
         }
+    comparison: dict[str, Any] = {}
+    if run.config.compare:
+        comparison = {
+            case: summarise_comparison([r[case].comparison for r in run.results], run.seeds)
+            for case in CASES
+        }
+        comparison["vote"] = {case: vote_source(run.first[case].rows) for case in CASES}
     per_class: dict[str, Any] = {
         case: _summarise_classes([r[case].class_counts for r in run.results]) for case in CASES
     }
@@ -500,6 +553,7 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
         "cases": cases,
         "baselines": baselines,
         "baselines_skipped": skipped,
+        "comparison": comparison,
         "per_class": per_class,
         "config": run.config.to_dict(),
         "data": {**data, "rows": rows},

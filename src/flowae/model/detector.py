@@ -111,17 +111,19 @@ class AutoencoderDetector:
         return self
 
     def calibrate(
-        self, policy: ThresholdPolicy, held_out_normal: np.ndarray
-    ) -> CalibratedThreshold:
+        self, policy: ThresholdPolicy, held_out_normal: np.ndarray | None = None
+    ) -> Threshold:
         """Set the threshold by ``policy`` on held-out normal rows (never training rows);
-        a ``meanstd`` policy instead sets k on the existing statistics."""
+        a ``meanstd`` policy only sets k on the existing statistics."""
         self._check_fitted()
         if not policy.calibrated:
             self.k = policy.parameter
             self.calibrated_ = None
-            return self.threshold_rule()  # type: ignore[return-value]
-        self.calibrated_ = policy.fit(self.score_samples(held_out_normal))
-        return self.calibrated_
+        elif held_out_normal is None:
+            raise UsageError(f"threshold policy {policy} needs held-out normal rows")
+        else:
+            self.calibrated_ = policy.fit(self.score_samples(held_out_normal))
+        return self.threshold_rule()
 
     @property
     def threshold_(self) -> float:

@@ -14,6 +14,13 @@ from typing import Any
 import numpy as np
 
 BASES = ("training-normal", "held-out normal")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def above(errors: np.ndarray, threshold: float) -> np.ndarray:
+    """True where ``errors`` (float32 scores) exceed ``threshold``, without casting a
+    threshold beyond float32's range to infinity (no error is that large)."""
+    return np.asarray(errors) > np.float32(min(threshold, _FLOAT32_MAX))
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class MeanStdThreshold:
 
     def predict(self, errors: np.ndarray) -> np.ndarray:
         """True (attack) where the error is above the threshold."""
-        return np.asarray(errors) > self.value
+        return above(errors, self.value)
 
     def describe(self) -> str:
         return f"mean + {self.k:g} * std of {self.n_rows} {self.basis} errors = {self.value:.6g}"
@@ -181,7 +188,7 @@ class CalibratedThreshold:
 
     def predict(self, errors: np.ndarray) -> np.ndarray:
         """True (attack) where the error is above the threshold."""
-        return np.asarray(errors) > self.value
+        return above(errors, self.value)
 
     def describe(self) -> str:
         return f"{self.policy} on {self.n_rows} {self.basis} errors = {self.value:.6g}"
