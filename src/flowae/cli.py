@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -531,6 +532,12 @@ def train(
     help="Write only the flagged rows (each still with its input row number).",
 )
 @click.option(
+    "--explain",
+    is_flag=True,
+    help="For each flagged row, add the three features with the largest shares of its "
+    "reconstruction error (explain_1, share_1, ...).",
+)
+@click.option(
     "--k",
     type=FINITE_NON_NEGATIVE,
     help="Use mean + k * std as the threshold instead of the model's k (no retraining).",
@@ -543,6 +550,7 @@ def score(
     out: Path,
     output_format: str,
     only_anomalies: bool,
+    explain: bool,
     k: float | None,
     label_column: str | None,
     normal_value: str | None,
@@ -583,6 +591,7 @@ def score(
                 label_column=label_column,
                 normal_value=normal_value,
                 on_block=on_block,
+                explain=explain,
             )
     except FlowAEError as error:
         if str(out) == "-" and progress["rows"]:
@@ -796,6 +805,16 @@ def calibrate(
     "comma-separated list of " + ", ".join(BASELINES) + ".",
 )
 @click.option(
+    "--feature-sets",
+    default="",
+    callback=lambda _ctx, _param, value: tuple(
+        name.strip() for name in value.split(",") if name.strip()
+    ),
+    metavar="LIST",
+    help="Also run the protocol with these feature sets (comma-separated, e.g. paper,sound) "
+    "and report them side by side: identifier columns can leak the label.",
+)
+@click.option(
     "--jobs",
     default=lambda: max(1, min(os.cpu_count() or 1, 4)),
     show_default="number of CPUs, at most 4",
@@ -823,6 +842,7 @@ def reproduce(
     ks: tuple[float, ...],
     seeds: int,
     baselines: tuple[str, ...],
+    feature_sets: tuple[str, ...],
     jobs: int,
 ) -> None:
     """Run the paper's protocol on TRAIN (and --test) and write a report to --out.
@@ -861,6 +881,8 @@ def reproduce(
     )
     if feature_set == "auto":
         feature_set = train_flows.layout.default_feature_set
+    if feature_sets and feature_set not in feature_sets:
+        feature_set = feature_sets[0]
     leak = train_flows.layout.identifier_warning(feature_set)
     if leak:
         log.warning(leak)
@@ -883,6 +905,20 @@ def reproduce(
     with _training_progress(runs=seeds * 2) as on_epoch:
         run = run_protocol(train_flows, test_flows, config, on_epoch=on_epoch, jobs=jobs)
     document = results_document(run, describe_data(train_flows, test_flows, config))
+    others = [name for name in feature_sets if name != feature_set]
+    if others:
+        from flowae.evaluation.protocol import feature_set_summary
+
+        sides = {feature_set: feature_set_summary(run, train_flows)}
+        for name in others:
+            log.info("feature set %s: the same protocol again, for the side-by-side table", name)
+            leak = train_flows.layout.identifier_warning(name)
+            if leak:
+                log.warning(leak)
+            side = replace(config, feature_set=name, compare=False, baselines=())
+            side_run = run_protocol(train_flows, test_flows, side, jobs=jobs)
+            sides[name] = feature_set_summary(side_run, train_flows)
+        document["feature_sets"] = sides
     command = _command_line()
     document = {"command": command, "flowae_version": __version__, "created": _today(), **document}
     title = "flowae reproduce: " + ", ".join(

@@ -26,6 +26,7 @@ import pyarrow.csv as pv
 from flowae.data.reader import FlowTable, iter_flows
 from flowae.data.sources import DEFAULT_BLOCK_BYTES
 from flowae.model.detector import FlowDetector
+from flowae.model.explain import TOP_FEATURES, error_shares, top_features
 from flowae.model.threshold import Threshold
 
 FORMATS = ("csv", "jsonl")
@@ -60,8 +61,13 @@ def score_file(
     normal_value: str | None = None,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
     on_block: Callable[[ScoreSummary], None] | None = None,
+    explain: bool = False,
 ) -> ScoreSummary:
-    """Score every row of ``path`` with ``detector`` and ``rule``, writing to ``sink``."""
+    """Score every row of ``path`` with ``detector`` and ``rule``, writing to ``sink``.
+
+    ``explain`` adds, for each flagged row, the features with the largest
+    shares of its reconstruction error (``explain_1``, ``share_1``, ...).
+    """
     if output_format not in FORMATS:
         raise ValueError(f"output format must be one of {FORMATS}, got {output_format!r}")
     summary = ScoreSummary(source=str(path))
@@ -88,12 +94,15 @@ def score_file(
             summary.rows += flows.n_rows
             summary.flagged += int(flagged.sum())
             if writer is None:
-                writer = _writer(output_format, sink, flows.has_labels)
-            writer.write(_output_table(flows, errors, flagged, only_anomalies))
+                writer = _writer(output_format, sink, flows.has_labels, explain)
+            table = _output_table(flows, errors, flagged, only_anomalies)
+            if explain:
+                table = _with_explanations(table, detector, matrix, flagged, only_anomalies)
+            writer.write(table)
             if on_block is not None:
                 on_block(summary)
     if writer is None:  # no rows at all: still a well-formed, empty output
-        writer = _writer(output_format, sink, has_labels=False)
+        writer = _writer(output_format, sink, has_labels=False, explain=explain)
     writer.close()
     return summary
 
@@ -155,6 +164,33 @@ def _output_table(
     return table
 
 
+def _with_explanations(
+    table: pa.Table,
+    detector: FlowDetector,
+    matrix: np.ndarray,
+    flagged: np.ndarray,
+    only_anomalies: bool,
+) -> pa.Table:
+    """explain_i / share_i columns: empty for rows that were not flagged."""
+    rows = np.flatnonzero(flagged)
+    names, shares = top_features(
+        error_shares(detector.layers_, matrix[rows]), detector.feature_names_in_
+    )
+    size = table.num_rows
+    position = np.arange(rows.size) if only_anomalies else rows
+    for i in range(TOP_FEATURES):
+        name_column = np.full(size, None, dtype=object)
+        share_column = np.full(size, np.nan)
+        if i < names.shape[1]:
+            name_column[position] = names[:, i]
+            share_column[position] = shares[:, i]
+        table = table.append_column(f"explain_{i + 1}", pa.array(name_column, pa.string()))
+        table = table.append_column(
+            f"share_{i + 1}", pa.array(np.round(share_column, 4), pa.float64(), from_pandas=True)
+        )
+    return table
+
+
 class _Writer:
     def write(self, table: pa.Table) -> None:
         raise NotImplementedError
@@ -163,14 +199,20 @@ class _Writer:
         """Finish the output (the sink itself is closed by its owner)."""
 
 
-def _writer(output_format: str, sink: IO[bytes], has_labels: bool) -> _Writer:
-    return _CSVWriter(sink, has_labels) if output_format == "csv" else _JSONLinesWriter(sink)
+def _writer(output_format: str, sink: IO[bytes], has_labels: bool, explain: bool) -> _Writer:
+    if output_format == "csv":
+        return _CSVWriter(sink, has_labels, explain)
+    return _JSONLinesWriter(sink)
+
+
+EXPLAIN_COLUMNS = [f"{kind}_{i + 1}" for i in range(TOP_FEATURES) for kind in ("explain", "share")]
 
 
 class _CSVWriter(_Writer):
-    def __init__(self, sink: IO[bytes], has_labels: bool) -> None:
+    def __init__(self, sink: IO[bytes], has_labels: bool, explain: bool) -> None:
         self.sink = sink
         names = ["row", "reconstruction_error", "is_anomaly"] + (["label"] if has_labels else [])
+        names += EXPLAIN_COLUMNS if explain else []
         self.sink.write((",".join(names) + "\n").encode())
 
     def write(self, table: pa.Table) -> None:
@@ -207,6 +249,8 @@ class _JSONLinesWriter(_Writer):
             labels = pc.dictionary_encode(table.column("label").combine_chunks())
             quoted = [json.dumps(value) for value in labels.dictionary.to_pylist()]
             parts += [', "label": ', pc.take(pa.array(quoted, pa.string()), labels.indices)]
+        if "explain_1" in table.column_names:
+            parts.append(_json_explanations(table))
         parts.append("}\n")
         lines = pc.binary_join_element_wise(
             *[pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts], ""
@@ -217,3 +261,18 @@ class _JSONLinesWriter(_Writer):
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
         start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
         self.sink.write(memoryview(lines.buffers()[2])[start:end])
+
+
+def _json_explanations(table: pa.Table) -> pa.Array:
+    """', "explain": [{"feature": ..., "share": ...}, ...]' for flagged rows, '' otherwise."""
+    names = [table.column(f"explain_{i + 1}").to_pylist() for i in range(TOP_FEATURES)]
+    shares = [table.column(f"share_{i + 1}").to_pylist() for i in range(TOP_FEATURES)]
+    texts = []
+    for row in range(table.num_rows):
+        items = [
+            {"feature": names[i][row], "share": shares[i][row]}
+            for i in range(TOP_FEATURES)
+            if names[i][row] is not None
+        ]
+        texts.append(f', "explain": {json.dumps(items)}' if items else "")
+    return pa.array(texts, pa.string())

@@ -38,6 +38,7 @@ from flowae.evaluation.paper import TABLE_1
 from flowae.evaluation.statistics import summarise_runs
 from flowae.logs import configure_plain
 from flowae.model.detector import FlowDetector
+from flowae.model.explain import error_shares
 from flowae.model.forward import PAPER_HIDDEN
 from flowae.model.history import EpochReport
 from flowae.model.recipes import RECIPES
@@ -532,6 +533,19 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
     per_class: dict[str, Any] = {
         case: _summarise_classes([r[case].class_counts for r in run.results]) for case in CASES
     }
+    first = run.first["unbalanced"]
+    shares = error_shares(
+        first.detector.layers_, first.detector.transform(first.rows.test, warn_unseen=False)[0]
+    )
+    attack = first.rows.test.is_attack()
+    error_profile = {
+        "seed": first.seed,
+        "features": first.detector.feature_names_in_,
+        "normal": shares[~attack].mean(axis=0).tolist() if (~attack).any() else None,
+        "attack": shares[attack].mean(axis=0).tolist() if attack.any() else None,
+        "n_normal": int((~attack).sum()),
+        "n_attack": int(attack.sum()),
+    }
     training: dict[str, Any] = {}
     rows: dict[str, Any] = {}
     for case, result in run.first.items():
@@ -555,6 +569,7 @@ def results_document(run: ProtocolRun, data: dict[str, Any]) -> dict[str, Any]:
         "baselines_skipped": skipped,
         "comparison": comparison,
         "per_class": per_class,
+        "error_profile": error_profile,
         "config": run.config.to_dict(),
         "data": {**data, "rows": rows},
         "training": training,
@@ -639,3 +654,19 @@ def _class_counts(flows: FlowTable) -> dict[str, int]:
 def _describe_counts(flows: FlowTable) -> str:
     counts = _class_counts(flows)
     return f"{counts['normal']} normal and {counts['attack']} attack rows"
+
+
+def feature_set_summary(run: ProtocolRun, flows: FlowTable) -> dict[str, Any]:
+    """The autoencoder's summaries per case and threshold, for the side-by-side table."""
+    columns = flows.layout.feature_columns(run.config.feature_set)
+    return {
+        "features": [c.name for c in columns],
+        "identifier_features": [c.name for c in columns if c.identifier],
+        "cases": {
+            case: {
+                key: summarise_runs([r[case].metrics[key] for r in run.results], run.seeds)
+                for key in run.first[case].metrics
+            }
+            for case in CASES
+        },
+    }

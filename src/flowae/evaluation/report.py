@@ -48,7 +48,9 @@ def render_report(
     lines += _table_1_section(document)
     lines += _table_2_section(document)
     lines += _comparison_section(document)
+    lines += _feature_sets_section(document)
     lines += _per_class_section(document)
+    lines += _error_profile_section(document)
     lines += _figures_section(figures)
     for case in document["cases"]:
         lines += _case_section(document, case)
@@ -296,6 +298,58 @@ def _comparison_section(document: dict[str, Any]) -> list[str]:
             )
     lines.append("")
     return lines
+
+
+def _feature_sets_section(document: dict[str, Any]) -> list[str]:
+    sides = document.get("feature_sets")
+    if not sides:
+        return []
+    lines = [
+        "## Feature sets side by side",
+        "",
+        "The same protocol, seeds and model with each feature set. Identifier columns "
+        "(record ids, addresses, ports, times) describe who talks to whom in the testbed, not "
+        "how: a large gap in favour of the set that keeps them suggests the label leaks "
+        "through them.",
+        "",
+        "| feature set | features | identifiers | case | threshold | ROC-AUC | recall | FPR % |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, side in sides.items():
+        identifiers = ", ".join(side["identifier_features"]) or "none"
+        for case, metrics in side["cases"].items():
+            for key, m in metrics.items():
+                recall = _spread(m, "recall", ci=True)
+                fpr = _spread(m, "fpr", percent=True, ci=True)
+                lines.append(
+                    f"| {name} | {len(side['features'])} | {identifiers} | {case} | "
+                    f"mean + {key[2:]} std | {_spread(m, 'roc_auc')} | {recall} | {fpr} |"
+                )
+    return [*lines, ""]
+
+
+def _error_profile_section(document: dict[str, Any]) -> list[str]:
+    profile = document.get("error_profile")
+    if not profile or profile["normal"] is None or profile["attack"] is None:
+        return []
+    lines = [
+        "## Which features the errors come from (Case 1, first seed)",
+        "",
+        f"Mean share of the reconstruction error per feature over the {profile['n_normal']} "
+        f"normal and {profile['n_attack']} attack test rows (each row's shares add up to 1; "
+        "`flowae score --explain` names the top three of every flagged flow).",
+        "",
+        "| feature | normal rows | attack rows | attack / normal |",
+        "|---|---|---|---|",
+    ]
+    rows = sorted(
+        zip(profile["features"], profile["normal"], profile["attack"], strict=True),
+        key=lambda item: -item[2],
+    )
+    for name, normal, attack in rows:
+        ratio = f"{attack / normal:.2f}" if normal > 0 else "n/a"
+        lines.append(f"| {name} | {normal:.3f} | {attack:.3f} | {ratio} |")
+    return [*lines, ""]
 
 
 def _per_class_section(document: dict[str, Any]) -> list[str]:
