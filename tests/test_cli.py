@@ -484,3 +484,70 @@ def test_a_failure_after_rows_went_to_standard_output_says_so(model, data, tmp_p
     assert f"row {len(rows) * 450 + 1}, column 'mean'" in result.stderr
     assert "standard output already holds the verdicts of the first" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_explain_names_the_feature_pushed_out_of_range(tmp_path):
+    flows = write_botiot_10best(tmp_path / "f.csv", 200, 0)
+    model = tmp_path / "m"
+    assert run("train", flows, "--out", model, "--feature-set", "sound", *FAST).exit_code == 0
+    header, *rows = flows.read_text().splitlines()
+    fields = rows[0].split(",")
+    fields[header.split(",").index("srate")] = "1000000"  # normal rows have srate below 0.02
+    probe = tmp_path / "probe.csv"
+    probe.write_text("\n".join([header, ",".join(fields), rows[1]]) + "\n")
+    out = tmp_path / "s.csv"
+    result = run("score", model, probe, "--explain", "--out", out, "--k", "3", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    flagged, other = _rows(out)
+    assert flagged["is_anomaly"] == "1" and flagged["explain_1"] == "srate"
+    assert float(flagged["share_1"]) > 0.9
+    assert other["explain_1"] == "" or other["is_anomaly"] == "1"
+    result = run("score", model, probe, "--explain", "--format", "jsonl", "--k", "3", "--quiet")
+    first = json.loads(result.stdout.splitlines()[0])
+    assert first["explain"][0]["feature"] == "srate" and len(first["explain"]) == 3
+
+
+def test_flowae_model_calibrate_and_threshold_policies(tmp_path):
+    flows = write_botiot_10best(tmp_path / "f.csv", 300, 60)
+    model = tmp_path / "m"
+    result = run("train", flows, "--model", "flowae", "--out", model, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert manifest["architecture"]["hidden"] == [32, 16, 8, 4]
+    assert manifest["architecture"]["code_activation"] == "linear"
+    assert manifest["calibrated_threshold"]["rule"] == "fpr"
+    assert manifest["training"]["history"]["best_epoch"] is not None
+    held_out = write_botiot_10best(tmp_path / "held_out.csv", 200, 0, seed=9)
+    result = run("calibrate", model, held_out, "--threshold", "fpr:0.05", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert manifest["calibrated_threshold"]["parameter"] == 0.05
+    assert manifest["calibrated_threshold"]["n_rows"] == 200
+    out = tmp_path / "s.csv"
+    assert run("score", model, held_out, "--out", out, "--quiet").exit_code == 0
+    assert sum(row["is_anomaly"] == "1" for row in _rows(out)) <= 10  # at most 5 % of 200
+    assert run("calibrate", model, held_out, "--threshold", "meanstd:2", "--quiet").exit_code == 0
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert manifest["calibrated_threshold"] is None and manifest["threshold"]["k"] == 2
+    result = run("train", flows, "--threshold", "fpr:2", "--out", tmp_path / "x")
+    assert result.exit_code == 2 and "expected a share between 0 and 1" in result.output
+
+
+def test_reproduce_compares_models_policies_and_the_vote(tmp_path):
+    flows = write_botiot_10best(tmp_path / "f.csv", 200, 200)
+    out = tmp_path / "r"
+    result = run("reproduce", flows, "--out", out, "--seeds", "2", "--baselines", "none",
+                 "--feature-set", "sound", *FAST)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    document = json.loads((out / "results.json").read_text())
+    comparison = document["comparison"]
+    assert comparison["vote"]["unbalanced"] == "saddr, by pkSeqID"
+    entries = comparison["unbalanced"]
+    assert set(entries) == {"paper", "flowae"}
+    expected = {"meanstd:1", "meanstd:3", "quantile:0.99", "fpr:0.01", "lognormal:0.01"}
+    assert expected | {p + " + vote" for p in expected} == set(entries["flowae"])
+    voted = entries["flowae"]["fpr:0.01 + vote"]
+    assert len(voted["vote_window"]) == 2 and voted["n_normal"] > 0
+    report = (out / "report.md").read_text()
+    assert "## Models and threshold policies compared (Case 1)" in report
+    assert "## Which features the errors come from" in report

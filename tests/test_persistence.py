@@ -134,3 +134,19 @@ def test_saving_over_a_non_model_directory_is_refused(saved, tmp_path):
     save_model(saved[0], tmp_path / "model")
     save_model(saved[0], tmp_path / "model")  # replacing an earlier model is fine
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_flowae_model_round_trips_with_its_calibrated_threshold(tmp_path):
+    flows = read_flows(write_botiot_10best(tmp_path / "f.csv", 200, 40))
+    from flowae.data.splits import stratified_split
+
+    fit, held_out = stratified_split(flows.is_attack(), 0.2, 0)
+    detector = FlowDetector(architecture="flowae", epochs=10).fit(
+        flows.take(fit), flows.take(held_out)
+    )
+    save_model(detector, tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    np.testing.assert_array_equal(loaded.score(flows), detector.score(flows))
+    assert loaded.threshold_rule() == detector.threshold_rule()
+    assert str(loaded.threshold_rule().policy) == "fpr:0.01"
+    assert loaded.encoder_.log_columns_ == detector.encoder_.log_columns_

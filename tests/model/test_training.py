@@ -92,3 +92,46 @@ def test_one_step_matches_torch_to_float32_precision():
         expected = torch_trainer.tensors()
     for name, tensor in numpy_trainer.tensors().items():
         np.testing.assert_allclose(tensor, expected[name], rtol=1e-5, atol=1e-7)
+
+
+def test_linear_code_layer_gradients_match_torch_autograd():
+    import torch
+
+    from flowae.model.forward import layer_plan
+    from flowae.model.training import NumpyTrainer, initial_tensors
+
+    rows = _rows(19, 2)
+    hidden = (6, 3)
+    start = initial_tensors(8, hidden, np.random.default_rng(3))
+    names, activations = layer_plan(2, "linear")
+    assert activations == ["relu", "linear", "relu", "sigmoid"]
+    trainer = NumpyTrainer(start, names, 0.01, activations)
+    trainer.step(rows)  # one Adam step from `start`
+    # the same step by torch: autograd through linear code, then torch's Adam
+    params = {n: torch.tensor(t, requires_grad=True) for n, t in start.items()}
+    x = torch.from_numpy(rows)
+    h = torch.relu(x @ params["encoder.0.weight"].T + params["encoder.0.bias"])
+    code = h @ params["encoder.2.weight"].T + params["encoder.2.bias"]  # linear
+    h = torch.relu(code @ params["decoder.0.weight"].T + params["decoder.0.bias"])
+    y = torch.sigmoid(h @ params["decoder.2.weight"].T + params["decoder.2.bias"])
+    optimizer = torch.optim.Adam(params.values(), lr=0.01)
+    torch.nn.functional.mse_loss(y, x).backward()
+    optimizer.step()
+    for name, tensor in trainer.tensors().items():
+        np.testing.assert_allclose(tensor, params[name].detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_early_stopping_keeps_the_best_epoch():
+    rows = _rows(300, 4)
+    validation = (rows[:40] + 0.01, np.zeros(40, dtype=bool))
+    _, _, history = _train(
+        rows[40:], epochs=60, validation=validation, patience=3, code_activation="linear"
+    )
+    assert history.best_epoch is not None
+    assert len(history.train_loss) <= 60
+    best = history.val_normal_loss[history.best_epoch - 1]
+    assert best == min(history.val_normal_loss)
+    # it stopped because `patience` epochs in a row did not improve on the best
+    assert len(history.train_loss) == 60 or len(history.train_loss) - history.best_epoch == 3
+    with pytest.raises(TrainingError, match="early stopping needs validation rows"):
+        _train(rows, patience=3)

@@ -156,7 +156,7 @@ class ThresholdPolicy:
         errors = np.sort(np.asarray(normal_errors, dtype=np.float64))
         if errors.size == 0:
             raise ValueError(f"{self}: no held-out normal errors to calibrate on")
-        statistics: dict[str, float] = {}
+        statistics: dict[str, float] | None = None
         if self.name == "quantile":
             value = float(np.quantile(errors, self.parameter))
         elif self.name == "fpr":
