@@ -4,7 +4,7 @@ from flowae.evaluation.vote import VoteKeys, auto_window, detection_delay, vote
 
 
 def _keys(sources, order=None):
-    sources = np.asarray(sources, dtype=str)
+    sources = np.unique(np.asarray(sources, dtype=str), return_inverse=True)[1]
     order = np.arange(sources.size, dtype=float) if order is None else np.asarray(order, float)
     return VoteKeys(sources, order, "test")
 

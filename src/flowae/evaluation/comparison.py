@@ -21,8 +21,8 @@ from flowae.model.detector import FlowDetector
 from flowae.model.threshold import ThresholdPolicy
 
 if TYPE_CHECKING:
+    from flowae.data.reader import FlowTable
     from flowae.evaluation.protocol import CaseSplit, ProtocolConfig
-    from flowae.model.history import EpochReport
 
 VOTED = " + vote"  # suffix of the voted variant of a policy
 
@@ -33,20 +33,23 @@ def compare_case(
     trained: dict[str, FlowDetector],
     *,
     seed: int,
-    train: Callable[[ProtocolConfig, Callable[[EpochReport], None] | None], FlowDetector],
-    on_epoch: Callable[[EpochReport], None] | None = None,
+    train: Callable[[ProtocolConfig, FlowTable], FlowDetector],
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """model -> policy (and 'policy + vote') -> metrics, for one case and seed.
 
     ``trained`` holds models already fitted on this split (reused); ``train``
-    fits another model recipe on it.
+    fits another model recipe on the split's training rows, with the given
+    validation rows.
     """
     truth = split.test.is_attack()
     validation_attack = split.validation.is_attack()
+    normal_validation = split.validation.take(np.flatnonzero(~validation_attack))
     test_keys, validation_keys = vote_keys(split.test), vote_keys(split.validation)
     comparison: dict[str, dict[str, dict[str, Any]]] = {}
     for model in config.compare_models:
-        detector = trained.get(model) or train(config.for_model(model), on_epoch)
+        # a model trained only for this table follows its loss on the validation normal
+        # rows alone (early stopping needs no more): the whole split costs an epoch's worth
+        detector = trained.get(model) or train(config.for_model(model), normal_validation)
         test_errors, validation_errors = (
             detector.autoencoder_.score_samples(detector.transform(part, warn_unseen=False)[0])
             for part in (split.test, split.validation)

@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from flowae.baselines import BASELINES, BaselineDetector
 from flowae.data.reader import FlowTable, file_sha256
@@ -244,7 +246,9 @@ def run_case(
             config,
             {config.architecture: detector},
             seed=seed,
-            train=lambda other, callback: _fit_detector(split, other, seed, callback),
+            train=lambda other, validation: _fit_detector(
+                replace(split, validation=validation), other, seed, None
+            ),
         )
     return result
 
@@ -285,19 +289,24 @@ def _class_detections(
     for column in test.layout.label_columns:
         if column not in test.table.column_names:
             continue
-        values = np.asarray(test.table.column(column).to_pylist(), dtype=object)[truth]
-        distinct = sorted({str(v) for v in values})
-        if not 2 <= len(distinct) <= MAX_CLASSES:  # one kind says nothing recall does not
+        encoded = pc.dictionary_encode(pc.cast(test.table.column(column), pa.string()))
+        encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
+        codes = encoded.indices.to_numpy(zero_copy_only=False)[truth]
+        names = [str(v) for v in encoded.dictionary.to_pylist()]
+        present = np.unique(codes)
+        if not 2 <= present.size <= MAX_CLASSES:  # one kind says nothing recall does not
             continue
-        text = values.astype(str)
+        totals = np.bincount(codes, minlength=len(names))
+        hits = {
+            key: np.bincount(codes, weights=decisions[truth], minlength=len(names))
+            for key, decisions in flagged.items()
+        }
         breakdown[column] = {
-            value: {
-                "n_attack": int((text == value).sum()),
-                "detected": {
-                    key: int(hits[truth][text == value].sum()) for key, hits in flagged.items()
-                },
+            names[code]: {
+                "n_attack": int(totals[code]),
+                "detected": {key: int(counts[code]) for key, counts in hits.items()},
             }
-            for value in distinct
+            for code in sorted(present, key=lambda code: names[code])
         }
     return breakdown
 

@@ -10,8 +10,10 @@ needs a source and an order (time or record number) per flow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import pyarrow.compute as pc
 
 from flowae.data.reader import SOURCE_FILE, FlowTable
 
@@ -20,11 +22,26 @@ WINDOWS = (1, 3, 5, 7, 9, 11, 15, 21, 31, 51)  # what --vote auto tries, smalles
 
 @dataclass(frozen=True)
 class VoteKeys:
-    """Per-row source and order, and the columns they came from (for reports)."""
+    """Per-row source (as integer codes) and order, sorted once for every vote."""
 
-    source: np.ndarray
-    order: np.ndarray
+    source: np.ndarray  # int64 code per row
+    order: np.ndarray  # float64 time or record number per row
     description: str
+
+    @cached_property
+    def permutation(self) -> np.ndarray:
+        """Row positions sorted by source, then order."""
+        return np.lexsort((self.order, self.source))
+
+    @cached_property
+    def group_start(self) -> np.ndarray:
+        """For each sorted position, where its source's run of rows starts."""
+        sources = self.source[self.permutation]
+        starts = np.zeros(sources.size, dtype=np.int64)
+        if sources.size:
+            first = np.flatnonzero(np.r_[True, sources[1:] != sources[:-1]])
+            starts[first] = first
+        return np.maximum.accumulate(starts) if sources.size else starts
 
 
 def vote_keys(flows: FlowTable) -> VoteKeys | None:
@@ -37,7 +54,8 @@ def vote_keys(flows: FlowTable) -> VoteKeys | None:
         source_name = SOURCE_FILE
     else:
         return None
-    source = np.asarray(flows.table.column(source_name).to_pylist(), dtype=object).astype(str)
+    codes = pc.dictionary_encode(flows.table.column(source_name).combine_chunks()).indices
+    source = codes.to_numpy(zero_copy_only=False).astype(np.int64)
     if layout.order_column and layout.order_column in columns:
         order = flows.table.column(layout.order_column).to_numpy(zero_copy_only=False)
         order_name = layout.order_column
@@ -51,16 +69,10 @@ def vote(decisions: np.ndarray, keys: VoteKeys, window: int) -> np.ndarray:
     decisions = np.asarray(decisions, dtype=bool)
     if window <= 1 or decisions.size == 0:
         return decisions.copy()
-    order = np.lexsort((keys.order, keys.source))
-    sources = keys.source[order]
-    hits = decisions[order].astype(np.int64)
-    totals = np.concatenate([[0], np.cumsum(hits)])
+    order = keys.permutation
+    totals = np.concatenate([[0], np.cumsum(decisions[order], dtype=np.int64)])
     position = np.arange(decisions.size)
-    group_start = np.zeros(decisions.size, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, sources[1:] != sources[:-1]])
-    group_start[starts] = starts
-    group_start = np.maximum.accumulate(group_start)
-    window_start = np.maximum(group_start, position - window + 1)
+    window_start = np.maximum(keys.group_start, position - window + 1)
     recent = totals[position + 1] - totals[window_start]
     voted = np.empty(decisions.size, dtype=bool)
     voted[order] = 2 * recent > window
@@ -85,14 +97,16 @@ def detection_delay(
     ``mean_flows`` averages over the sources that were alerted on; ``missed``
     counts attacking sources never alerted on.
     """
-    attack = np.asarray(is_attack, dtype=bool)
+    attack = np.asarray(is_attack, dtype=bool)[keys.permutation]
+    alerted = np.asarray(voted, dtype=bool)[keys.permutation] & attack
+    sources = keys.source[keys.permutation]
+    # the number of attack flows of its source up to and including each sorted row
+    attack_count = np.cumsum(attack) - np.concatenate([[0], np.cumsum(attack)])[keys.group_start]
     delays, missed = [], 0
-    for source in np.unique(keys.source[attack]):
-        rows = np.flatnonzero(attack & (keys.source == source))
-        rows = rows[np.argsort(keys.order[rows], kind="stable")]
-        alerted = np.flatnonzero(voted[rows])
-        if alerted.size:
-            delays.append(int(alerted[0]) + 1)
+    for source in np.unique(sources[attack]):
+        hits = np.flatnonzero(alerted & (sources == source))
+        if hits.size:
+            delays.append(int(attack_count[hits[0]]))
         else:
             missed += 1
     return {
