@@ -142,7 +142,7 @@ def test_generic_file_with_label_options(tmp_path):
     assert run("evaluate", out, data, "--quiet").exit_code == 0
 
 
-@pytest.mark.parametrize("command", ["train", "score", "evaluate", "reproduce"])
+@pytest.mark.parametrize("command", ["train", "score", "evaluate", "reproduce", "calibrate"])
 def test_every_command_explains_its_options(command):
     result = run(command, "--help")
     assert result.exit_code == 0

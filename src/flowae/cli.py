@@ -334,7 +334,7 @@ def _scale_on_option(default: str) -> Callable[..., Any]:
     return click.option(
         "--scale-on",
         default=None,
-        show_default=f"{default}; flowae: normal",
+        show_default=default if default == "normal" else f"{default}; flowae: normal",
         type=click.Choice(SCALE_ON),
         help="Fit vocabularies and MinMax ranges on all training rows (as the paper scaled "
         "its data) or on the normal rows only (nothing learned from attacks).",
@@ -435,7 +435,8 @@ def train(
 
     Rows whose label is the normal value are the training rows; without a
     label column every row counts as normal. The threshold is set from the
-    training-normal reconstruction errors and stored with the model.
+    training-normal reconstruction errors (meanstd), or by --threshold on the
+    normal rows of the held-out validation split, and stored with the model.
     """
     from flowae.data.splits import stratified_split
     from flowae.output import prepare_output_directory
@@ -540,7 +541,8 @@ def train(
 @click.option(
     "--k",
     type=FINITE_NON_NEGATIVE,
-    help="Use mean + k * std as the threshold instead of the model's k (no retraining).",
+    help="Use mean + k * std of the training-normal errors instead of the model's threshold "
+    "(no retraining).",
 )
 @_data_options
 @_common
