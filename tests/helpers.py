@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flowae.data.layouts import BOTIOT_10BEST_HEADER, BOTIOT_FULL_HEADER
+from flowae.data.layouts import BOTIOT_10BEST_HEADER, BOTIOT_FULL_HEADER, ZEEK_CONN_FIELDS
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -148,29 +148,7 @@ def shared_file(relative: str) -> Path:
     return path
 
 
-ZEEK_FIELDS = [
-    "ts",
-    "uid",
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "proto",
-    "service",
-    "duration",
-    "orig_bytes",
-    "resp_bytes",
-    "conn_state",
-    "local_orig",
-    "local_resp",
-    "missed_bytes",
-    "history",
-    "orig_pkts",
-    "orig_ip_bytes",
-    "resp_pkts",
-    "resp_ip_bytes",
-    "tunnel_parents",
-]
+ZEEK_FIELDS = [*ZEEK_CONN_FIELDS, "tunnel_parents"]  # as IoT-23 writes them
 
 
 def zeek_conn_rows(n_benign: int, n_malicious: int, seed: int = 0) -> list[list[str]]:

@@ -551,3 +551,20 @@ def test_reproduce_compares_models_policies_and_the_vote(tmp_path):
     report = (out / "report.md").read_text()
     assert "## Models and threshold policies compared (Case 1)" in report
     assert "## Which features the errors come from" in report
+
+
+def test_reproduce_vote_and_policies_options(tmp_path):
+    flows = write_botiot_10best(tmp_path / "f.csv", 150, 150)
+    out = tmp_path / "r"
+    result = run("reproduce", flows, "--out", out, "--seeds", "1", "--baselines", "none",
+                 "--threshold", "fpr:0.05", "--vote", "5", *FAST)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    entries = json.loads((out / "results.json").read_text())["comparison"]["unbalanced"]
+    assert set(entries["paper"]) == {"fpr:0.05", "fpr:0.05 + vote"}
+    assert entries["paper"]["fpr:0.05 + vote"]["vote_window"] == [5]
+    assert "W = 5" in (out / "report.md").read_text()
+    result = run("reproduce", flows, "--out", out, "--vote", "many", *FAST)
+    assert result.exit_code == 2 and "expected a window of 1 to 1000 flows" in result.output
+    result = run("reproduce", flows, "--out", out, "--no-compare", "--seeds", "1", *FAST)
+    assert result.exit_code == 0
+    assert json.loads((out / "results.json").read_text())["comparison"] == {}

@@ -330,6 +330,12 @@ def _parse_baselines(_ctx: click.Context, _param: click.Parameter, value: str) -
     return names
 
 
+def _parse_vote(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if value in ("auto", "none") or (value.isdigit() and 1 <= int(value) <= 1000):
+        return value
+    raise click.BadParameter(f"expected a window of 1 to 1000 flows, auto or none, got {value!r}")
+
+
 def _scale_on_option(default: str) -> Callable[..., Any]:
     return click.option(
         "--scale-on",
@@ -807,6 +813,31 @@ def calibrate(
     "comma-separated list of " + ", ".join(BASELINES) + ".",
 )
 @click.option(
+    "--threshold",
+    "policies",
+    multiple=True,
+    type=POLICY,
+    metavar="POLICY",
+    help=f"Threshold policies compared for every model (repeatable): {POLICY_HELP}. "
+    "Default: meanstd:1, meanstd:3, quantile:0.99, fpr:0.01, lognormal:0.01.",
+)
+@click.option(
+    "--vote",
+    default="auto",
+    show_default=True,
+    callback=_parse_vote,
+    metavar="W|auto|none",
+    help="The comparison's window vote: an alert needs most of the last W decisions of the "
+    "flow's source to be attacks; auto picks the smallest W with no false alarm on the "
+    "validation rows. Applies where the data has a source and an order.",
+)
+@click.option(
+    "--compare/--no-compare",
+    default=True,
+    show_default=True,
+    help="Compare the paper's and flowae's models under every threshold policy.",
+)
+@click.option(
     "--feature-sets",
     default="",
     callback=lambda _ctx, _param, value: tuple(
@@ -844,6 +875,9 @@ def reproduce(
     ks: tuple[float, ...],
     seeds: int,
     baselines: tuple[str, ...],
+    policies: tuple[str, ...],
+    vote: str,
+    compare: bool,
     feature_sets: tuple[str, ...],
     jobs: int,
 ) -> None:
@@ -903,6 +937,9 @@ def reproduce(
         scale_on=scale_on,
         seeds=seeds,
         baselines=baselines,
+        compare=compare,
+        vote=vote,
+        **({"policies": policies} if policies else {}),
     )
     with _training_progress(runs=seeds * 2) as on_epoch:
         run = run_protocol(train_flows, test_flows, config, on_epoch=on_epoch, jobs=jobs)

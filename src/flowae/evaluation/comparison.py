@@ -5,7 +5,8 @@ same training-normal rows; every threshold policy is applied to its test
 scores (``meanstd`` on the training-normal statistics, the others calibrated
 on the validation split's normal rows, which no network trained on), once per
 flow and once through the window vote where the data has a source and an
-order (the window chosen by ``auto`` on the validation rows).
+order (the window ``vote``: a number, ``auto`` to choose it on the validation
+rows, or ``none``).
 """
 
 from __future__ import annotations
@@ -71,11 +72,14 @@ def compare_case(
                 "threshold": rule.value,
                 "n_held_out": int(held_out.size) if policy.calibrated else None,
             }
-            if test_keys is None or validation_keys is None:
+            if test_keys is None or validation_keys is None or config.vote == "none":
                 continue
-            window, found = auto_window(
-                rule.predict(validation_errors), validation_attack, validation_keys
-            )
+            if config.vote == "auto":
+                window, found = auto_window(
+                    rule.predict(validation_errors), validation_attack, validation_keys
+                )
+            else:
+                window, found = int(config.vote), True
             voted = vote(flagged, test_keys, window)
             entries[text + VOTED] = {
                 **detection_metrics(truth, voted, auc=auc),

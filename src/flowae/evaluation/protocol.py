@@ -72,6 +72,7 @@ class ProtocolConfig:
     compare: bool = True  # the comparison of models and threshold policies
     compare_models: tuple[str, ...] = ("paper", "flowae")
     policies: tuple[str, ...] = COMPARED_POLICIES
+    vote: str = "auto"  # window of the vote in the comparison: a number, auto or none
 
     @property
     def seed_list(self) -> list[int]:

@@ -251,6 +251,26 @@ def _policy_title(policy: str) -> str:
     return _POLICY_TITLES.get(name, "{}").format(value)
 
 
+def _vote_note(source: str | None, vote: str) -> str:
+    if vote == "none":
+        return "The window vote was not asked for (`--vote none`)."
+    if not source:
+        return (
+            "The window vote does not apply here: the data has no source column (address, "
+            "device or file) to group decisions by."
+        )
+    window = (
+        "W chosen per seed as the smallest with no false alarm on the validation rows"
+        if vote == "auto"
+        else f"W = {vote}"
+    )
+    return (
+        f"*+ vote*: an alert needs most of the last W decisions of the same source ({source}) "
+        f"to be attacks, {window}; the delay is the number of attack flows of a source until "
+        "its first alert (mean over alerted sources)."
+    )
+
+
 def _comparison_section(document: dict[str, Any]) -> list[str]:
     comparison = document.get("comparison") or {}
     entries = comparison.get("unbalanced")
@@ -263,15 +283,7 @@ def _comparison_section(document: dict[str, Any]) -> list[str]:
         "Every model trains on the same training-normal rows and is tested on the same rows; "
         "mean ± std over the seeds [bootstrap 95 % interval]. Calibrated thresholds are set "
         "on the validation split's normal rows, which no network trained on. "
-        + (
-            f"*+ vote*: an alert needs most of the last W decisions of the same source "
-            f"({source}) to be attacks, W chosen per seed as the smallest with no false alarm "
-            "on the validation rows; the delay is the number of attack flows of a source "
-            "until its first alert (mean over alerted sources)."
-            if source
-            else "The window vote does not apply here: the data has no source column "
-            "(address, device or file) to group decisions by."
-        ),
+        + _vote_note(source, str(document["config"].get("vote", "auto"))),
         "",
         "| model | threshold | ROC-AUC | recall | FPR % | normal rows per FPR | vote window "
         "| delay (flows) |",
