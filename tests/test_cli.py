@@ -568,3 +568,14 @@ def test_reproduce_vote_and_policies_options(tmp_path):
     result = run("reproduce", flows, "--out", out, "--no-compare", "--seeds", "1", *FAST)
     assert result.exit_code == 0
     assert json.loads((out / "results.json").read_text())["comparison"] == {}
+
+
+def test_out_names_with_a_slash_and_symlinked_model_directories(model, data, tmp_path):
+    result = run("score", model, data, "--out", f"{tmp_path}/newdir/", "--quiet")
+    _one_line_error(result, "names a directory")
+    assert not (tmp_path / "newdir").exists()
+    target = tmp_path / "real"
+    target.mkdir()
+    (tmp_path / "link").symlink_to(target)
+    assert run("train", data, "--out", tmp_path / "link", *FAST).exit_code == 0
+    assert (tmp_path / "link").is_symlink() and (target / "manifest.json").is_file()

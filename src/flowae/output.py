@@ -25,6 +25,8 @@ def prepare_output_file(path: str | Path) -> Path:
 
     Call it before long work so a bad --out fails in a second, not after training.
     """
+    if str(path).endswith(os.sep) and not Path(path).is_dir():
+        raise FlowAEError(f"{path}: ends in '{os.sep}', so it names a directory; expected a file")
     path = Path(path)
     if path.is_dir():
         raise FlowAEError(f"{path}: is a directory, expected a file name to write")
@@ -48,7 +50,9 @@ def prepare_output_directory(path: str | Path, *, owned: str) -> Path:
             raise FlowAEError(f"{path}: exists and is not a directory")
         here = Path.cwd().resolve()
         if here == path.resolve() or path.resolve() in here.parents:
-            raise FlowAEError(f"{path}: is the current directory; choose a new one for --out")
+            raise FlowAEError(
+                f"{path}: is the current directory or holds it; choose a new one for --out"
+            )
         foreign = [
             entry.name
             for entry in path.iterdir()
@@ -114,6 +118,10 @@ def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO]:  # type: ign
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
+    except OSError as error:  # e.g. a full disk: say which output it was
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise FlowAEError(f"{path}: cannot be written ({error.strerror or error})") from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
@@ -139,6 +147,9 @@ def atomic_directory(path: str | Path, *, owned: str) -> Iterator[Path]:
     See :func:`prepare_output_directory` for when an existing ``path`` may
     be replaced.
     """
+    path = Path(path)
+    if path.is_symlink():  # write where the link points, and keep the link
+        path = path.resolve()
     path = prepare_output_directory(path, owned=owned)
     parent = path.parent if str(path.parent) else Path(".")
     temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))

@@ -468,7 +468,12 @@ def _check_finite(values: pa.ChunkedArray, name: str, source: str, rows_before: 
     if not bad.size:
         return
     row = int(bad[0])
-    shown = repr(str(numbers[row])) if values[row].is_valid else "an empty field"
+    if not values[row].is_valid:
+        shown = "an empty field"
+    elif np.isinf(numbers[row]):
+        shown = "an infinite value (or one beyond ±1.8e308)"
+    else:
+        shown = repr(str(numbers[row]))
     raise InputError(
         source, f"expected a finite number, got {shown}", row=rows_before + row + 1, column=name
     )
