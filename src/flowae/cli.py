@@ -522,7 +522,8 @@ def train(
     "-o",
     default="-",
     show_default=True,
-    type=click.Path(path_type=Path, allow_dash=True),
+    type=click.Path(path_type=str, allow_dash=True),
+    callback=lambda _ctx, _param, value: _output_file_name(value),
     help="File to write, or - for standard output.",
 )
 @click.option(
@@ -642,7 +643,8 @@ def score(
 @click.option(
     "--json",
     "json_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=str),
+    callback=lambda _ctx, _param, value: _output_file_name(value),
     help="Also write the metrics to this JSON file.",
 )
 @_data_options
@@ -983,6 +985,16 @@ def reproduce(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _output_file_name(value: str | None) -> Path | None:
+    """An output file option as a Path; a trailing slash (which Path drops) names a
+    directory, not a file."""
+    if value is None:
+        return None
+    if value != "-" and value.endswith(os.sep) and not Path(value).is_dir():
+        raise click.BadParameter(f"{value} ends in '{os.sep}', so it names a directory")
+    return Path(value)
 
 
 def _refuse_overwriting_inputs(

@@ -25,8 +25,6 @@ def prepare_output_file(path: str | Path) -> Path:
 
     Call it before long work so a bad --out fails in a second, not after training.
     """
-    if str(path).endswith(os.sep) and not Path(path).is_dir():
-        raise FlowAEError(f"{path}: ends in '{os.sep}', so it names a directory; expected a file")
     path = Path(path)
     if path.is_dir():
         raise FlowAEError(f"{path}: is a directory, expected a file name to write")
