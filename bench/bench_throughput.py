@@ -22,8 +22,13 @@ REPEATS = 3
 
 def scale_model() -> Path:
     """A model trained on the synthetic file (10-best layout, paper settings)."""
+    from flowae.errors import FlowAEError
+    from flowae.persistence import load_model
+
     model = DATA / "scale_model"
-    if not (model / "manifest.json").is_file():
+    try:
+        load_model(model)  # a model cached by an older flowae may not load: retrain it
+    except FlowAEError:
         run_command([*FLOWAE, "train", str(SCALE_FILE), "--out", str(model), "--quiet"])
     return model
 
