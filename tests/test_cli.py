@@ -420,7 +420,8 @@ def test_nbaiot_architecture_sizes_and_held_out_threshold(tmp_path):
 
     benign = write_nbaiot(tmp_path / "benign.csv", 100, seed=1)
     model = tmp_path / "model"
-    result = run("train", benign, "--architecture", "nbaiot", "--out", model, *FAST)
+    result = run("train", benign, "--architecture", "nbaiot", "--feature-set", "paper",
+                 "--out", model, *FAST)  # fmt: skip
     assert result.exit_code == 0, result.stderr
     manifest = json.loads((model / "manifest.json").read_text())
     assert manifest["architecture"]["name"] == "nbaiot"
@@ -579,3 +580,20 @@ def test_out_names_with_a_slash_and_symlinked_model_directories(model, data, tmp
     (tmp_path / "link").symlink_to(target)
     assert run("train", data, "--out", tmp_path / "link", *FAST).exit_code == 0
     assert (tmp_path / "link").is_symlink() and (target / "manifest.json").is_file()
+
+
+def test_calibrate_warns_when_given_the_training_file(tmp_path):
+    flows = write_botiot_10best(tmp_path / "f.csv", 120, 40)
+    model = tmp_path / "m"
+    assert run("train", flows, "--out", model, *FAST).exit_code == 0
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert manifest["training"]["files"][0]["path"] == str(flows)
+    result = run("calibrate", model, flows, "--threshold", "fpr:0.01")
+    assert result.exit_code == 0
+    assert "is a file the model was trained on" in result.stderr
+    result = run("train", flows, "--k", "2", "--threshold", "fpr:0.01", "--out", model, *FAST)
+    _one_line_error(result, "give --k or --threshold, not both")
+    assert (
+        run("train", flows, "--model", "flowae", "--k", "3", "--out", model, *FAST).exit_code == 0
+    )
+    assert json.loads((model / "manifest.json").read_text())["calibrated_threshold"] is None

@@ -160,7 +160,7 @@ def _file_label_options(func: Callable[..., Any]) -> Callable[..., Any]:
             multiple=True,
             type=click.Path(path_type=Path),
             metavar="FILE",
-            help="Instead of DATA: a file whose rows are all normal (repeatable), for "
+            help="Instead of a data file: a file whose rows are all normal (repeatable), for "
             "datasets labelled by file such as N-BaIoT.",
         ),
         click.option(
@@ -169,7 +169,7 @@ def _file_label_options(func: Callable[..., Any]) -> Callable[..., Any]:
             multiple=True,
             type=click.Path(path_type=Path),
             metavar="FILE",
-            help="Instead of DATA: a file whose rows are all attacks (repeatable).",
+            help="Instead of a data file: a file whose rows are all attacks (repeatable).",
         ),
     ]
     for option in reversed(options):
@@ -375,7 +375,8 @@ def cli() -> None:
 
     Train on normal flows, flag the flows the autoencoder cannot reconstruct.
     Reads Bot-IoT files (10-best and full layouts, comma, semicolon or tab
-    separated) and any flow CSV whose label column you name.
+    separated), N-BaIoT feature files, Zeek conn logs (IoT-23), and any flow
+    CSV whose label column you name.
     """
 
 
@@ -450,6 +451,12 @@ def train(
 
     prepare_output_directory(out, owned=MODEL_FILES)
     _check_architecture(architecture, hidden)
+    source = click.get_current_context().get_parameter_source("k")
+    k_given = source is not None and source.name != "DEFAULT"
+    if k_given and threshold is not None:
+        raise UsageError("give --k or --threshold, not both (--threshold meanstd:K sets k)")
+    if k_given:
+        threshold = f"meanstd:{k!r}"  # an explicit k asks for the paper's rule
     flows = _read_input(
         data,
         normal_files,
@@ -492,21 +499,24 @@ def train(
     )
     with _training_progress() as on_epoch:
         detector.fit(flows, validation, on_epoch=lambda report: on_epoch("training", report))
-    save_model(detector, out)
+    save_model(detector, out, trained_on=_provenance(flows))
     history = detector.history_
+    kept = (history.best_epoch or len(history.train_loss)) - 1  # early stopping keeps its best
     log.info(
-        "trained on %d normal rows (%d features); final training loss %.5f",
+        "trained on %d normal rows (%d features); training loss %.5f (epoch %d%s)",
         detector.training_rows_["normal"],
         len(detector.feature_names_in_),
-        history.train_loss[-1],
+        history.train_loss[kept],
+        kept + 1,
+        f", the best of {len(history.train_loss)}" if history.best_epoch else "",
     )
     if history.val_normal_loss and validation is not None:
         held_out_attack = validation.is_attack(unlabelled_as_normal=True)
         log.info(
             "held-out loss: %.5f on %d normal rows%s",
-            history.val_normal_loss[-1],
+            history.val_normal_loss[kept],
             int((~held_out_attack).sum()),
-            f", {history.val_loss[-1]:.5f} on all held-out rows (attacks included, so "
+            f", {history.val_loss[kept]:.5f} on all held-out rows (attacks included, so "
             "higher by design)"
             if held_out_attack.any()
             else "",
@@ -758,6 +768,13 @@ def calibrate(
         if normal.n_rows == 0:
             raise UsageError(f"{data}: no normal rows to calibrate the threshold on")
         held_out = detector.transform(normal)[0]
+    trained_on = {f["sha256"] for f in getattr(detector, "trained_on_", []) if f["sha256"]}
+    if policy.calibrated and _provenance_of(data) & trained_on:
+        log.warning(
+            "%s is a file the model was trained on: its normal rows are not held out, so the "
+            "threshold will be too low (calibrate on normal traffic the network has not seen)",
+            data,
+        )
     before = detector.threshold_rule().describe()
     rule = detector.autoencoder_.calibrate(
         policy, held_out if held_out is not None else np.zeros((0, 0))
@@ -767,7 +784,7 @@ def calibrate(
 
 
 @cli.command(short_help="The paper's protocol and report, with baselines and seeds.")
-@click.argument("train_file", metavar="TRAIN", type=click.Path(path_type=Path), required=False)
+@click.argument("train_file", metavar="[TRAIN]", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--test",
     "test_file",
@@ -917,6 +934,16 @@ def reproduce(
         train_flows.source,
         train_flows.layout.name,
     )
+    if vote not in ("auto", "none") and compare:
+        from flowae.evaluation.vote import vote_keys
+
+        if vote_keys(train_flows) is None:
+            log.warning(
+                "--vote %s does not apply: %s has no source column (address, device or file) "
+                "to group decisions by",
+                vote,
+                train_flows.source,
+            )
     if feature_set == "auto":
         feature_set = train_flows.layout.default_feature_set
     if feature_sets and feature_set not in feature_sets:
@@ -950,7 +977,8 @@ def reproduce(
     if others:
         from flowae.evaluation.protocol import feature_set_summary
 
-        sides = {feature_set: feature_set_summary(run, train_flows)}
+        sides: dict[str, Any] = {name: {} for name in dict.fromkeys([*feature_sets, feature_set])}
+        sides[feature_set] = feature_set_summary(run, train_flows)
         for name in others:
             log.info("feature set %s: the same protocol again, for the side-by-side table", name)
             leak = train_flows.layout.identifier_warning(name)
@@ -985,6 +1013,27 @@ def reproduce(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _provenance(flows: FlowTable) -> list[dict[str, str | None]]:
+    """The input files behind ``flows`` with their sha256 (None for a pipe or stdin)."""
+    from flowae.data.reader import file_sha256
+    from flowae.data.sources import is_regular_file
+
+    return [
+        {
+            "path": part["path"],
+            "sha256": file_sha256(part["path"]) if is_regular_file(part["path"]) else None,
+        }
+        for part in flows.file_counts()
+    ]
+
+
+def _provenance_of(path: Path) -> set[str]:
+    from flowae.data.reader import file_sha256
+    from flowae.data.sources import is_regular_file
+
+    return {file_sha256(path)} if is_regular_file(path) else set()
 
 
 def _output_file_name(value: str | None) -> Path | None:

@@ -175,6 +175,13 @@ def _check_training(training: dict[str, Any]) -> None:
         raise ManifestError("training.rows", "expected exactly the keys normal and attack")
     for key in ("normal", "attack"):
         _integer(_get(rows, key, "training.rows"), f"training.rows.{key}", minimum=0)
+    for i, entry in enumerate(_list(_get(training, "files", "training"), "training.files", _dict)):
+        _text(_get(entry, "path", f"training.files[{i}]"), f"training.files[{i}].path")
+        digest = _get(entry, "sha256", f"training.files[{i}]")
+        if digest is not None and not (
+            isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)
+        ):
+            raise ManifestError(f"training.files[{i}].sha256", "expected 64 hexadecimal digits")
     history = _dict(_get(training, "history", "training"), "training.history")
     for key in ("train_loss", "val_loss", "val_normal_loss"):
         _list(_get(history, key, "training.history"), f"training.history.{key}", _number)

@@ -44,8 +44,14 @@ WEIGHTS = "weights.safetensors"
 MODEL_FILES = r"manifest\.json|weights\.safetensors"  # what an earlier model directory holds
 
 
-def save_model(detector: FlowDetector, path: str | Path) -> Path:
-    """Write ``detector`` to the directory ``path`` atomically; returns the path."""
+def save_model(
+    detector: FlowDetector, path: str | Path, *, trained_on: list[dict[str, Any]] | None = None
+) -> Path:
+    """Write ``detector`` to the directory ``path`` atomically; returns the path.
+
+    ``trained_on`` lists the input files (``path``, ``sha256``) for provenance; a
+    model rewritten by calibrate keeps the list it had.
+    """
     detector._check_fitted()
     path = Path(path)
     autoencoder = detector.autoencoder_
@@ -105,6 +111,7 @@ def save_model(detector: FlowDetector, path: str | Path) -> Path:
             "early_stopping_patience": autoencoder.patience,
             "rows": detector.training_rows_,
             "history": autoencoder.history_.to_dict(),
+            "files": trained_on if trained_on is not None else getattr(detector, "trained_on_", []),
         },
         "libraries": _library_versions(),
         "weights": {
@@ -280,6 +287,7 @@ def _build_detector(manifest: dict[str, Any], tensors: dict[str, np.ndarray]) ->
     detector.encoder_ = encoder
     detector.autoencoder_ = autoencoder
     detector.training_rows_ = {k: int(v) for k, v in training["rows"].items()}
+    detector.trained_on_ = [dict(f) for f in training["files"]]
     return detector
 
 

@@ -218,11 +218,16 @@ class _CSVWriter(_Writer):
     def write(self, table: pa.Table) -> None:
         if not table.num_rows:
             return
-        # Quote labels only when one needs it: quoting every string costs a third more time.
-        quoting = "needed"
-        if "label" in table.column_names:
-            special = pc.match_substring_regex(pc.unique(table.column("label")), r'[,"\r\n]')
-            quoting = "needed" if pc.any(special).as_py() else "none"
+        # Quote text only when some value needs it: quoting every string costs a third more
+        # time, and quoting some columns but not others reads inconsistently.
+        quoting = "none"
+        for name in table.column_names:
+            if pa.types.is_string(table.schema.field(name).type) or pa.types.is_dictionary(
+                table.schema.field(name).type
+            ):
+                values = pc.unique(pc.cast(table.column(name), pa.string()))
+                if pc.any(pc.match_substring_regex(values, r'[,"\r\n]')).as_py():
+                    quoting = "needed"
         buffer = pa.BufferOutputStream()
         pv.write_csv(table, buffer, pv.WriteOptions(include_header=False, quoting_style=quoting))
         self.sink.write(buffer.getvalue())

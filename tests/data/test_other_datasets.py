@@ -62,6 +62,11 @@ def test_nbaiot_header_is_recognised_and_has_no_label(tmp_path):
     assert NBAIOT_HEADER[0] == "MI_dir_L5_weight" and NBAIOT_HEADER[-1] == "HpHp_L0.01_pcc"
     flows = read_flows(write_nbaiot(tmp_path / "benign.csv", 10), require_labels=False)
     assert flows.layout.name == "n-baiot" and len(flows.layout.columns) == 115
+    # HH_jit_*_mean hold capture times in the published files: identifiers, not features
+    sound = [c.name for c in flows.layout.feature_columns("sound")]
+    assert len(sound) == 110 and not [
+        name for name in sound if name.startswith("HH_jit_L") and name.endswith("_mean")
+    ]
     with pytest.raises(UsageError, match="--normal FILE"):
         read_flows(tmp_path / "benign.csv")
 

@@ -286,13 +286,19 @@ NBAIOT_HEADER = [
     for window in _NBAIOT_WINDOWS
     for statistic in statistics
 ]
+# In the published files the HH_jit_*_mean columns hold Unix times (2017), not jitter:
+# they say when a packet was captured, so they are identifiers, as timestamps are.
+NBAIOT_TIME_COLUMNS = tuple(f"HH_jit_{window}_mean" for window in _NBAIOT_WINDOWS)
 NBAIOT = Layout(
     "n-baiot",
     "N-BaIoT per-device feature files (115 columns MI_dir_L5_weight ... HpHp_L0.01_pcc, "
     "labelled by file: --normal FILE --attack FILE)",
-    tuple(Column(name, Kind.NUMBER) for name in NBAIOT_HEADER),
+    tuple(
+        Column(name, Kind.NUMBER, identifier=name in NBAIOT_TIME_COLUMNS) for name in NBAIOT_HEADER
+    ),
     None,
     (),
+    default_feature_set="sound",
 )
 
 # Zeek conn.log (IoT-23's conn.log.labeled adds label and detailed-label). The

@@ -348,6 +348,11 @@ def reproduce(
     for flows in (train_file, test_file):
         if flows is not None and flows.n_rows == 0:
             raise TrainingError(f"{flows.source}: has a header but no rows")
+    if not train_file.is_attack().any() and (test_file is None or not test_file.is_attack().any()):
+        raise UsageError(
+            f"{train_file.source}: no attack rows to evaluate detection on "
+            f"({_describe_counts(train_file)}); give attack rows (e.g. --attack FILE)"
+        )
     if not (~train_file.is_attack()).any():
         counts = _describe_counts(train_file)
         label = train_file.layout.label
@@ -618,8 +623,9 @@ def describe_data(
     """Provenance of a protocol run: files, checksums, class counts, features, split rule."""
     seeds = ", ".join(str(s) for s in config.seed_list)
     if test_file is None:
+        what = "the files labelled by name, together" if train_file.files else "one file"
         split = (
-            "one file: seeded stratified split, 20 % test, then 20 % of the rest validation "
+            f"{what}: seeded stratified split, 20 % test, then 20 % of the rest validation "
             f"(64/16/20), repeated with seeds {seeds}"
         )
     else:

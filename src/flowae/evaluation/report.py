@@ -24,6 +24,7 @@ from flowae.evaluation.statistics import BOOTSTRAP_REPLICATES
 # What a reproduce output directory holds (an earlier one may be replaced).
 REPORT_FILES = r"results\.json|report\.md|report\.html|[a-z0-9_]+\.png"
 SMALL_SAMPLE = 100  # below this many rows, a rate is flagged as resting on few rows
+PROFILE_ROWS = 20  # features listed in the error profile
 _SCALED_ON = {"all": "all training rows", "normal": "training-normal rows"}
 
 
@@ -125,16 +126,29 @@ def _data_section(document: dict[str, Any]) -> list[str]:
     trained: dict[str, Any] = next(iter(document.get("training", {}).values()), {})
     hidden = trained.get("hidden", config["hidden"])
     model = config.get("architecture", "paper")
-    epochs = f"at most {config['epochs']}" if model == "flowae" else str(config["epochs"])
-    lines.append(
-        f"- **model** `{model}`: autoencoder {_shape(data['features'], hidden)}; "
-        f"{config.get('recipe', '')}; Adam lr {config['learning_rate']}, MSE, {epochs} "
-        f"epochs, batch size {config['batch_size']}; MinMax scaling fitted on "
-        f"{_SCALED_ON[config['scale_on']]}"
+    epochs = (
+        f"at most {config['epochs']} epochs (early stopping on held-out normal loss)"
+        if model == "flowae"
+        else f"{config['epochs']} epochs"
+    )
+    code = (
+        "linear code layer, log(1 + x) of heavy-tailed columns"
+        if model == "flowae"
+        else ("ReLU hidden layers")
     )
     lines.append(
-        f"- **threshold**: {config['threshold_rule']}, k = "
+        f"- **model** `{model}`: autoencoder {_shape(data['features'], hidden)}, {code}, "
+        f"sigmoid output; Adam lr {config['learning_rate']}, MSE, {epochs}, batch size "
+        f"{config['batch_size']}; MinMax scaling fitted on {_SCALED_ON[config['scale_on']]}"
+    )
+    lines.append(
+        f"- **threshold** (Tables 1 and 2): {config['threshold_rule']}, k = "
         + ", ".join(f"{k:g}" for k in config["ks"])
+        + (
+            "; the comparison below applies every threshold policy to each model"
+            if document.get("comparison")
+            else ""
+        )
     )
     seeds = config["seed_list"]
     lines.append(
@@ -149,6 +163,21 @@ def _data_section(document: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _stuck_seeds_note(losses: list[float], seeds: list[int]) -> str:
+    """Seeds whose training ended far above the others' loss (dead ReLU units, usually)."""
+    if len(losses) < 3:
+        return ""
+    median = float(sorted(losses)[len(losses) // 2])
+    stuck = [str(seed) for seed, loss in zip(seeds, losses, strict=False) if loss > 5 * median]
+    if not stuck:
+        return ""
+    return (
+        f" **Seed{'s' if len(stuck) > 1 else ''} {', '.join(stuck)} ended with more than 5 "
+        "times the median training loss**: the network got stuck (with a 2-unit ReLU code "
+        "layer, usually a code unit that died), which is most of the spread over seeds."
+    )
+
+
 def _sha256_note(digest: str | None) -> str:
     return f"; sha256 `{digest[:16]}…`" if digest else "; not a regular file, so not hashed"
 
@@ -160,11 +189,22 @@ def _shape(features: list[str], hidden: list[int]) -> str:
 
 def _table_1_section(document: dict[str, Any]) -> list[str]:
     n_seeds = len(document["config"]["seed_list"])
+    layout = (document["data"].get("train") or {}).get("layout")
+    spread = (
+        f"Mean ± standard deviation over {n_seeds} seeds, [bootstrap 95 % interval]"
+        if n_seeds > 1
+        else "One seed: no spread over seeds; [bootstrap 95 % interval] over its test rows"
+    )
     lines = [
         "## Ours beside the paper's Table 1",
         "",
-        f"Mean ± standard deviation over {n_seeds} seed{'s' if n_seeds > 1 else ''}, "
-        "[bootstrap 95 % interval]; *ours / paper*; FPR and FNR in percent.",
+        f"{spread}; *ours / paper*; FPR and FNR in percent. The paper's values were measured "
+        "on the official Bot-IoT 10-best Training and Testing files"
+        + (
+            "; this data is not those files, so they give a scale, not a like-for-like comparison."
+            if layout != "botiot-10best"
+            else "."
+        ),
         "",
         "| threshold | case | precision | recall | FPR % | FNR % | ROC-AUC | rows per seed |",
         "|---|---|---|---|---|---|---|---|",
@@ -358,6 +398,9 @@ def _error_profile_section(document: dict[str, Any]) -> list[str]:
         zip(profile["features"], profile["normal"], profile["attack"], strict=True),
         key=lambda item: -item[2],
     )
+    if len(rows) > PROFILE_ROWS:
+        lines[2] += f" The {PROFILE_ROWS} features with the largest shares in attack rows."
+        rows = rows[:PROFILE_ROWS]
     for name, normal, attack in rows:
         ratio = f"{attack / normal:.2f}" if normal > 0 else "n/a"
         lines.append(f"| {name} | {normal:.3f} | {attack:.3f} | {ratio} |")
@@ -433,6 +476,7 @@ def _case_section(document: dict[str, Any], case: str) -> list[str]:
         f"{_number(final.get('val_normal_loss'), 4)}; final training loss over the seeds: "
         + ", ".join(_number(v, 4) for v in per_seed)
         + f". The paper reports a training loss of about {TRAINING_LOSS}."
+        + _stuck_seeds_note(per_seed, document["config"]["seed_list"])
     )
     lines.append(
         f"Training-normal reconstruction error (seed {training['seed']}): mean "
@@ -517,6 +561,13 @@ def _method_section(document: dict[str, Any]) -> list[str]:
         "seed's test rows (binomially, which is the same as resampling rows). Confusion "
         "counts are pooled over seeds."
     )
+    if document.get("comparison"):
+        lines.append(
+            "- Threshold policies: `fpr:x` guarantees at most a share x of false alarms on the "
+            "held-out normal rows it was set on (not on new rows); `quantile:q` is the same "
+            "with interpolation; `lognormal:p` assumes the normal errors are log-normal and "
+            "flags a tail probability below p, so it bounds nothing when they are not."
+        )
     for name, entry in document.get("baselines", {}).items():
         lines.append(f"- **{BASELINE_TITLES.get(name, name)}**: {entry['description']}.")
     for name, reason in document.get("baselines_skipped", {}).items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -178,6 +178,8 @@ class FlowDetector:
     The remaining parameters are those of :class:`AutoencoderDetector`.
     """
 
+    trained_on_: list[dict[str, Any]]  # input files and their sha256, set by persistence
+
     def __init__(
         self,
         *,
@@ -263,7 +265,8 @@ class FlowDetector:
         ]
         if needs_held_out and held_out is None:
             raise UsageError(
-                f"{train.source}: {', '.join(needs_held_out)} need held-out normal rows and the "
+                f"{train.source}: {', '.join(needs_held_out)} "
+                f"{'needs' if len(needs_held_out) == 1 else 'need'} held-out normal rows and the "
                 "validation split has none; keep a validation fraction above 0"
             )
         self.autoencoder_ = AutoencoderDetector(
