@@ -597,3 +597,45 @@ def test_calibrate_warns_when_given_the_training_file(tmp_path):
         run("train", flows, "--model", "flowae", "--k", "3", "--out", model, *FAST).exit_code == 0
     )
     assert json.loads((model / "manifest.json").read_text())["calibrated_threshold"] is None
+
+
+def test_a_file_given_twice_to_normal_and_attack_is_refused(tmp_path):
+    from helpers import write_nbaiot
+
+    benign = write_nbaiot(tmp_path / "benign.csv", 30)
+    result = run("train", "--normal", benign, "--attack", benign, "--out", tmp_path / "m", *FAST)
+    _one_line_error(result, "is given more than once to --normal/--attack")
+
+
+def test_flowae_honours_an_explicit_hidden(data, tmp_path):
+    model = tmp_path / "m"
+    result = run("train", data, "--model", "flowae", "--hidden", "12,8,5,2", "--out", model, *FAST)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert manifest["architecture"]["hidden"] == [12, 8, 5, 2]
+    assert manifest["architecture"]["code_activation"] == "linear"
+
+
+def test_replacing_a_directory_survives_a_signal_between_the_renames(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from flowae.output import atomic_directory
+
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "manifest.json").write_text("old")
+    real_replace = os.replace
+    calls = []
+
+    def replace_with_a_signal(source, destination):
+        calls.append(destination)
+        if len(calls) == 1:  # after the old directory moves away, before the new one lands
+            os.kill(os.getpid(), signal.SIGINT)
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace_with_a_signal)
+    with pytest.raises(KeyboardInterrupt), atomic_directory(target, owned=r"manifest\.json") as new:
+        (new / "manifest.json").write_text("new")
+    assert (target / "manifest.json").read_text() == "new"  # the swap finished first
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -112,3 +112,23 @@ def test_a_number_too_large_for_a_float_is_refused(saved, tmp_path):
     (target / "manifest.json").write_text(text.replace('"max": ', '"max": 1e400, "_": ', 1))
     with pytest.raises(ModelFileError, match="not valid JSON .*1e400 is out of the range"):
         load_model(target)
+
+
+def test_a_calibrated_lognormal_threshold_must_follow_from_its_statistics(tmp_path):
+    from flowae.data.splits import stratified_split
+
+    flows = read_flows(write_botiot_10best(tmp_path / "f.csv", 80, 20))
+    fit, held_out = stratified_split(flows.is_attack(), 0.3, 0)
+    detector = FlowDetector(epochs=1, threshold="lognormal:0.01").fit(
+        flows.take(fit), flows.take(held_out)
+    )
+    save_model(detector, tmp_path / "model")
+    for change, fragment in [
+        (lambda m: m["calibrated_threshold"].update(parameter=0.02), "does not follow"),
+        (lambda m: m["calibrated_threshold"]["statistics"].update(log_std=-5), "log_std"),
+        (lambda m: m["calibrated_threshold"].update(extra=1), "unknown field"),
+        (lambda m: m["calibrated_threshold"].update(statistics={}), "log_mean and log_std"),
+    ]:
+        target = _edit(tmp_path / "model", tmp_path / str(len(fragment)), change)
+        with pytest.raises(ModelFileError, match=fragment):
+            load_model(target)

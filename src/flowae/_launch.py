@@ -11,7 +11,9 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("flowae: interrupted\n")
         sys.exit(130)
+    code = 0
     try:
         run()
     except SystemExit as exit_request:
-        leave(exit_request.code if isinstance(exit_request.code, int) else 1)
+        code = exit_request.code if isinstance(exit_request.code, int) else 1
+    leave(code)  # outside the handler: the exception's frames can be freed first

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import logging
 import math
@@ -37,7 +38,6 @@ from flowae.data.reader import FlowTable, read_flows
 from flowae.errors import FlowAEError, InputError, UsageError
 from flowae.logs import configure_plain
 from flowae.model.detector import SCALE_ON, FlowDetector
-from flowae.model.forward import PAPER_HIDDEN
 from flowae.model.history import EpochReport
 from flowae.model.recipes import RECIPES
 from flowae.output import atomic_directory, atomic_write_text
@@ -85,6 +85,7 @@ class FiniteFloat(click.ParamType):
 
 
 FINITE_NON_NEGATIVE = FiniteFloat(0.0)
+K_RANGE = FiniteFloat(0.0, 1e6)  # mean + k std: beyond a million std nothing is ever flagged
 POSITIVE = FiniteFloat(0.0, low_open=True)
 FRACTION = FiniteFloat(0.0, 1.0, high_open=True)
 MAX_LAYER_SIZE = 4096
@@ -238,6 +239,13 @@ def _read_input(
             )
         if not normal_files and layout is None:
             raise UsageError("give at least one --normal FILE: the model learns normal traffic")
+        resolved = [path.resolve() for path in (*normal_files, *attack_files)]
+        repeated = sorted({str(p) for p in resolved if resolved.count(p) > 1})
+        if repeated:
+            raise UsageError(
+                f"{repeated[0]} is given more than once to --normal/--attack: a file is "
+                "either normal or attack traffic, once"
+            )
         return read_labelled_files(
             normal_files, attack_files, layout=layout, categorical=categorical
         )
@@ -285,8 +293,8 @@ def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--hidden",
-            default=",".join(map(str, PAPER_HIDDEN)),
-            show_default=True,
+            default=None,
+            show_default="12,8,5,2; flowae: 32,16,8,4",
             callback=_parse_hidden,
             metavar="SIZES",
             help="Encoder layer sizes, comma-separated; the decoder mirrors them.",
@@ -303,7 +311,11 @@ def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _parse_hidden(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, ...]:
+def _parse_hidden(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[int, ...] | None:
+    if value is None:
+        return None  # the model's own sizes
     try:
         sizes = tuple(int(part) for part in value.split(","))
     except ValueError:
@@ -330,8 +342,20 @@ def _parse_baselines(_ctx: click.Context, _param: click.Parameter, value: str) -
     return names
 
 
+def _parse_feature_sets(value: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+    unknown = [name for name in names if name not in FEATURE_SETS]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown feature set(s) {', '.join(unknown)}: expected {', '.join(FEATURE_SETS)}"
+        )
+    return names
+
+
 def _parse_vote(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    if value in ("auto", "none") or (value.isdigit() and 1 <= int(value) <= 1000):
+    if value in ("auto", "none") or (
+        value.isascii() and value.isdigit() and 1 <= int(value) <= 1000
+    ):
         return value
     raise click.BadParameter(f"expected a window of 1 to 1000 flows, auto or none, got {value!r}")
 
@@ -399,7 +423,7 @@ def cli() -> None:
     "--k",
     default=1.0,
     show_default=True,
-    type=FINITE_NON_NEGATIVE,
+    type=K_RANGE,
     help="Threshold = mean + k * std of the training-normal reconstruction error.",
 )
 @click.option(
@@ -431,7 +455,7 @@ def train(
     batch_size: int,
     learning_rate: float,
     seed: int,
-    hidden: tuple[int, ...],
+    hidden: tuple[int, ...] | None,
     scale_on: str | None,
     categorical: tuple[str, ...],
     k: float,
@@ -557,7 +581,7 @@ def train(
 )
 @click.option(
     "--k",
-    type=FINITE_NON_NEGATIVE,
+    type=K_RANGE,
     help="Use mean + k * std of the training-normal errors instead of the model's threshold "
     "(no retraining).",
 )
@@ -647,7 +671,7 @@ def score(
     "--k",
     "ks",
     multiple=True,
-    type=FINITE_NON_NEGATIVE,
+    type=K_RANGE,
     help="Threshold k to evaluate (repeatable); default: the model's threshold.",
 )
 @click.option(
@@ -719,7 +743,7 @@ def evaluate(
             "thresholds": results,
             "flowae_version": __version__,
         }
-        atomic_write_text(json_path, json.dumps(document, indent=2) + "\n")
+        atomic_write_text(json_path, _json(document))
 
 
 @cli.command(short_help="Re-set a saved model's threshold on held-out normal DATA.")
@@ -753,15 +777,15 @@ def calibrate(
 
     detector = load_model(model)
     policy = ThresholdPolicy.parse(threshold)
+    flows = read_flows(  # also for meanstd: a DATA that cannot be read is an error
+        data,
+        layout=detector.layout_,
+        label_column=label_column,
+        normal_value=normal_value,
+        require_labels=False,
+    )
     held_out = None
     if policy.calibrated:
-        flows = read_flows(
-            data,
-            layout=detector.layout_,
-            label_column=label_column,
-            normal_value=normal_value,
-            require_labels=False,
-        )
         if not flows.has_labels:
             log.warning("%s has no label column: all %d rows count as normal", data, flows.n_rows)
         normal = flows.take(np.flatnonzero(~flows.is_attack(unlabelled_as_normal=True)))
@@ -809,7 +833,7 @@ def calibrate(
     "--k",
     "ks",
     multiple=True,
-    type=FINITE_NON_NEGATIVE,
+    type=K_RANGE,
     default=(1.0, 3.0),
     show_default=True,
     help="Thresholds mean + k * std to evaluate (repeatable).",
@@ -859,9 +883,7 @@ def calibrate(
 @click.option(
     "--feature-sets",
     default="",
-    callback=lambda _ctx, _param, value: tuple(
-        name.strip() for name in value.split(",") if name.strip()
-    ),
+    callback=lambda _ctx, _param, value: _parse_feature_sets(value),
     metavar="LIST",
     help="Also run the protocol with these feature sets (comma-separated, e.g. paper,sound) "
     "and report them side by side: identifier columns can leak the label.",
@@ -888,7 +910,7 @@ def reproduce(
     batch_size: int,
     learning_rate: float,
     seed: int,
-    hidden: tuple[int, ...],
+    hidden: tuple[int, ...] | None,
     scale_on: str,
     categorical: tuple[str, ...],
     ks: tuple[float, ...],
@@ -934,6 +956,15 @@ def reproduce(
         train_flows.source,
         train_flows.layout.name,
     )
+    if not compare and (policies or vote != "auto"):
+        log.warning("--threshold and --vote set the comparison, which --no-compare turns off")
+    if (
+        test_file is not None
+        and train_file is not None
+        and test_file.exists()
+        and (test_file.resolve() == train_file.resolve())
+    ):
+        log.warning("TRAIN and --test are the same file: the test rows are training rows too")
     if vote not in ("auto", "none") and compare:
         from flowae.evaluation.vote import vote_keys
 
@@ -946,7 +977,12 @@ def reproduce(
             )
     if feature_set == "auto":
         feature_set = train_flows.layout.default_feature_set
-    if feature_sets and feature_set not in feature_sets:
+    explicit = click.get_current_context().get_parameter_source("feature_set")
+    if (
+        feature_sets
+        and feature_set not in feature_sets
+        and (explicit is None or explicit.name == "DEFAULT")
+    ):
         feature_set = feature_sets[0]
     leak = train_flows.layout.identifier_warning(feature_set)
     if leak:
@@ -968,7 +1004,7 @@ def reproduce(
         baselines=baselines,
         compare=compare,
         vote=vote,
-        **({"policies": policies} if policies else {}),
+        **({"policies": tuple(dict.fromkeys(policies))} if policies else {}),
     )
     with _training_progress(runs=seeds * 2) as on_epoch:
         run = run_protocol(train_flows, test_flows, config, on_epoch=on_epoch, jobs=jobs)
@@ -996,7 +1032,7 @@ def reproduce(
     with atomic_directory(out, owned=REPORT_FILES) as directory:
         figures = write_figures(run, directory)
         report = render_report(document, command=command, title=title, figures=figures)
-        (directory / "results.json").write_text(json.dumps(document, indent=2) + "\n")
+        (directory / "results.json").write_text(_json(document))
         (directory / "report.md").write_text(report)
         (directory / "report.html").write_text(render_html(report, directory, title=title))
     for case, metrics in document["cases"].items():
@@ -1036,6 +1072,21 @@ def _provenance_of(path: Path) -> set[str]:
     return {file_sha256(path)} if is_regular_file(path) else set()
 
 
+def _json(document: Any) -> str:
+    """Strict JSON: a non-finite number (a threshold beyond float range) becomes null."""
+
+    def finite(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: finite(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [finite(item) for item in value]
+        return value
+
+    return json.dumps(finite(document), indent=2, allow_nan=False) + "\n"
+
+
 def _output_file_name(value: str | None) -> Path | None:
     """An output file option as a Path; a trailing slash (which Path drops) names a
     directory, not a file."""
@@ -1058,10 +1109,9 @@ def _refuse_overwriting_inputs(
         raise UsageError(f"{option} {out} lies inside the model directory {model}")
 
 
-def _check_architecture(architecture: str, hidden: tuple[int, ...]) -> None:
-    source = click.get_current_context().get_parameter_source("hidden")
-    if architecture == "nbaiot" and source is not None and source.name != "DEFAULT":
-        raise UsageError("--hidden sets the paper architecture's sizes; nbaiot derives its own")
+def _check_architecture(architecture: str, hidden: tuple[int, ...] | None) -> None:
+    if architecture == "nbaiot" and hidden is not None:
+        raise UsageError("--hidden sets the paper and flowae models' sizes; nbaiot derives its own")
 
 
 def _read_test_file(path: Path, train_flows: FlowTable) -> FlowTable:
@@ -1245,6 +1295,7 @@ def leave(code: int) -> None:
     active exception", apache/arrow#34314) when they are torn down with the
     interpreter; every output is complete and closed by now, so nothing is lost.
     """
+    gc.collect()  # finalise what cycles hold (multiprocessing's semaphores) before leaving
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe takes nothing more

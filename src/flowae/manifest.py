@@ -18,7 +18,7 @@ from flowae.data.layouts import FEATURE_SETS, Kind
 from flowae.model.detector import SCALE_ON
 from flowae.model.forward import layer_plan
 from flowae.model.recipes import RECIPES
-from flowae.model.threshold import BASES, ThresholdPolicy
+from flowae.model.threshold import BASES, ThresholdPolicy, lognormal_threshold
 
 MAX_LAYER_SIZE = 4096
 FEATURE_KINDS = (Kind.NUMBER.value, Kind.PORT.value, Kind.CATEGORY.value)
@@ -142,6 +142,9 @@ def _check_threshold(threshold: dict[str, Any]) -> None:
 
 def _check_calibrated(threshold: dict[str, Any]) -> None:
     where = "calibrated_threshold"
+    known = {"rule", "parameter", "value", "n_rows", "basis", "statistics"}
+    if set(threshold) - known:
+        raise ManifestError(where, f"unknown field(s) {', '.join(sorted(set(threshold) - known))}")
     rule = _choice(
         _get(threshold, "rule", where), f"{where}.rule", ("quantile", "fpr", "lognormal")
     )
@@ -150,13 +153,21 @@ def _check_calibrated(threshold: dict[str, Any]) -> None:
         ThresholdPolicy.parse(f"{rule}:{parameter!r}")
     except ValueError as error:
         raise ManifestError(f"{where}.parameter", str(error)) from None
-    _number(_get(threshold, "value", where), f"{where}.value", minimum=0)
-    _integer(_get(threshold, "n_rows", where), f"{where}.n_rows", minimum=1)
+    value = _number(_get(threshold, "value", where), f"{where}.value", minimum=0)
+    _integer(_get(threshold, "n_rows", where), f"{where}.n_rows", minimum=1, maximum=2**53)
     _choice(_get(threshold, "basis", where), f"{where}.basis", BASES)
-    if "statistics" in threshold:
-        statistics = _dict(threshold["statistics"], f"{where}.statistics")
-        for key, value in statistics.items():
-            _number(value, f"{where}.statistics.{key}")
+    if rule != "lognormal":
+        if "statistics" in threshold:
+            raise ManifestError(f"{where}.statistics", f"a {rule} threshold keeps no statistics")
+        return
+    statistics = _dict(_get(threshold, "statistics", where), f"{where}.statistics")
+    if set(statistics) != {"log_mean", "log_std"}:
+        raise ManifestError(f"{where}.statistics", "expected exactly log_mean and log_std")
+    mean = _number(statistics["log_mean"], f"{where}.statistics.log_mean")
+    spread = _number(statistics["log_std"], f"{where}.statistics.log_std", minimum=0)
+    expected = lognormal_threshold(mean, spread, parameter)
+    if not math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-300):
+        raise ManifestError(f"{where}.value", f"{value} does not follow from its statistics")
 
 
 def _check_training(training: dict[str, Any]) -> None:

@@ -11,8 +11,10 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -49,7 +51,7 @@ def prepare_output_directory(path: str | Path, *, owned: str) -> Path:
         here = Path.cwd().resolve()
         if here == path.resolve() or path.resolve() in here.parents:
             raise FlowAEError(
-                f"{path}: is the current directory or holds it; choose a new one for --out"
+                f"{path}: is the current directory or holds it; choose another directory"
             )
         foreign = [
             entry.name
@@ -60,7 +62,7 @@ def prepare_output_directory(path: str | Path, *, owned: str) -> Path:
             shown = ", ".join(sorted(foreign)[:3]) + (" ..." if len(foreign) > 3 else "")
             raise FlowAEError(
                 f"{path}: exists and holds files flowae did not write ({shown}); "
-                "choose another --out or remove it"
+                "choose another directory or remove them"
             )
     _writable_parent(path)
     return path
@@ -158,13 +160,39 @@ def atomic_directory(path: str | Path, *, owned: str) -> Iterator[Path]:
                 with child.open("rb") as stream:
                     os.fsync(stream.fileno())
         os.chmod(temporary, 0o755)
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=parent))
-            os.replace(path, old / path.name)
-            os.replace(temporary, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(temporary, path)
+        # Ctrl-C or SIGTERM between the two renames would leave no directory at ``path``:
+        # they wait until the swap is done.
+        with deferred_signals():
+            if path.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=parent))
+                os.replace(path, old / path.name)
+                os.replace(temporary, path)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(temporary, path)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM during a short critical step; raise them once it is done.
+
+    Only the main thread can install signal handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {
+        number: signal.signal(number, lambda received, _frame: caught.append(received))
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    for received in caught:
+        signal.raise_signal(received)

@@ -100,3 +100,38 @@ def test_unknown_header_lists_every_known_layout(tmp_path):
     message = str(raised.value)
     for name in ("botiot-10best", "botiot-full", "n-baiot", "zeek-conn", "--label-column"):
         assert name in message
+
+
+def test_newer_zeek_fields_are_ignored_and_concatenated_logs_refused(tmp_path):
+    path = write_zeek_conn(tmp_path / "conn.log", 4, 2)
+    text = path.read_bytes().decode()  # keep the CRLF line ends
+    newer = text.replace("\ttunnel_parents", "\ttunnel_parents\tip_proto", 1)
+    newer = "\r\n".join(
+        line if line.startswith("#") else line.replace("\t-   ", "\t-\t6   ", 1)
+        for line in newer.split("\r\n")
+    )
+    (tmp_path / "newer.log").write_bytes(newer.encode())
+    flows = read_flows(tmp_path / "newer.log")
+    assert flows.layout.name == "zeek-conn" and flows.n_rows == 6
+    assert "ip_proto" in flows.layout.ignored
+    # cat of two logs whose '#fields' differ: the second part would be misread
+    header_end = text.index("#types")
+    swapped = text[:header_end].replace("orig_bytes\tresp_bytes", "resp_bytes\torig_bytes")
+    (tmp_path / "cat.log").write_bytes((text + swapped + text[header_end:]).encode())
+    with pytest.raises(InputError, match=r"row 7: a second '#fields' line names other columns"):
+        read_flows(tmp_path / "cat.log")
+    (tmp_path / "same.log").write_bytes((text + text).encode())  # the same header twice is fine
+    assert read_flows(tmp_path / "same.log").n_rows == 12
+
+
+def test_zeek_duplicate_fields_and_unset_labels_are_refused(tmp_path):
+    text = write_zeek_conn(tmp_path / "conn.log", 4, 2).read_bytes().decode()
+    (tmp_path / "dup.log").write_bytes(text.replace("\tresp_bytes\t", "\torig_bytes\t", 1).encode())
+    with pytest.raises(InputError, match="'#fields' names column.s. twice: orig_bytes"):
+        read_flows(tmp_path / "dup.log")
+    lines = text.split("\r\n")
+    first = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    lines[first + 2] = lines[first + 2].replace("   benign   ", "   -   ")
+    (tmp_path / "unset.log").write_bytes("\r\n".join(lines).encode())
+    with pytest.raises(InputError, match="row 3, column 'label': empty label"):
+        read_flows(tmp_path / "unset.log")

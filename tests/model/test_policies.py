@@ -35,3 +35,15 @@ def test_policy_text_is_checked_and_round_trips():
     assert CalibratedThreshold.from_dict(threshold.to_dict()) == threshold
     with pytest.raises(ValueError, match="meanstd is fitted by MeanStdThreshold"):
         ThresholdPolicy.parse("meanstd:1").fit(np.ones(3))
+
+
+def test_policy_parameters_keep_every_digit_and_extreme_tails_do_not_overflow():
+    assert str(ThresholdPolicy.parse("fpr:0.9999999")) == "fpr:0.9999999"
+    assert (
+        ThresholdPolicy.parse(str(ThresholdPolicy.parse("quantile:0.1234567"))).parameter
+        == 0.1234567
+    )
+    errors = np.logspace(-12, 12, 200)
+    huge = ThresholdPolicy.parse("lognormal:1e-300").fit(errors)
+    assert np.isfinite(huge.value)
+    assert not huge.predict(errors.astype(np.float32)).any()

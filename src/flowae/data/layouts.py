@@ -418,7 +418,7 @@ def recognise_layout(
     if known is not None:
         if label is not None:
             known = known.with_label(label)
-        elif known is ZEEK_CONN and ZEEK_LABEL.column in names:
+        elif known.name == ZEEK_CONN.name and ZEEK_LABEL.column in names:
             known = replace(known, label=ZEEK_LABEL)
         return _with_categoricals(known, categorical, source)
 
@@ -473,8 +473,9 @@ def _known_layout(header: Sequence[str]) -> Layout | None:
         if names == set(expected) and len(header) == len(expected):
             return layout
     zeek = set(ZEEK_CONN_FIELDS) | set(ZEEK_HISTORY_COLUMNS)
-    if zeek <= names and names <= zeek | {"tunnel_parents", *ZEEK_LABEL_COLUMNS}:
-        return ZEEK_CONN
+    if zeek <= names:  # newer Zeek adds fields (ip_proto, community_id, ...): not read
+        extra = tuple(c for c in header if c not in zeek and c not in ZEEK_LABEL_COLUMNS)
+        return replace(ZEEK_CONN, ignored=tuple(dict.fromkeys((*ZEEK_CONN.ignored, *extra))))
     return None
 
 

@@ -100,7 +100,7 @@ class FlowSource:
             column_types = {**column_types, "history": pa.string()}
         for block in self._raw_blocks(block_bytes):
             if self.format == "zeek":
-                block = _zeek_rows(block)
+                block = self._zeek_rows(block)
                 if not block:
                     continue
             table = self._parse_block(block, read, column_types, self._rows_done)
@@ -132,6 +132,27 @@ class FlowSource:
                 continue
             pending = buffer[cut + 1 :]
             yield buffer[: cut + 1]
+
+    def _zeek_rows(self, block: bytes) -> bytes:
+        """The data rows of a block of Zeek log lines: '#' lines dropped, IoT-23's
+        three-space separators made tabs. A later '#fields' line naming other columns
+        (logs concatenated with ``cat``) is refused rather than misread."""
+        if block.startswith(b"#") or b"\n#" in block:
+            rows = []
+            for line in block.splitlines(True):
+                if not line.startswith(b"#"):
+                    rows.append(line)
+                elif line.startswith(b"#fields") and _zeek_fields(line) != self.fields:
+                    raise InputError(
+                        self.name,
+                        "a second '#fields' line names other columns (concatenated logs?); "
+                        "read each log on its own",
+                        row=self._rows_done + len(rows) + 1,
+                    )
+            block = b"".join(rows)
+        if _IOT23_SEPARATOR in block:
+            block = block.replace(_IOT23_SEPARATOR, b"\t")
+        return block
 
     def _row_end(self, buffer: bytes) -> int:
         """Position of the last line break of ``buffer`` that ends a row (-1: none).
@@ -473,6 +494,7 @@ def _convert_options(
 # text column (service, history) it stays the value '-'.
 
 _ZEEK_MAGIC = b"#separator"
+ZEEK_LABEL_COLUMN = "label"
 ZEEK_UNSET = "-"
 _IOT23_SEPARATOR = b"   "
 
@@ -503,30 +525,36 @@ def _read_zeek_header(
             break
         buffer = rest
         if line.startswith(b"#fields"):
-            text = line.decode("utf-8", "replace")
-            fields = [f for f in re.split(r"\t| {3}", text)[1:] if f]
+            fields = _zeek_fields(line)
+    if fields is None and buffer.startswith(b"#fields"):  # the header's last line, unended
+        fields, buffer = _zeek_fields(buffer), b""
     if fields is None:
         raise InputError(name, "is a Zeek log without a '#fields' line naming its columns", row=0)
+    duplicated = sorted({f for f in fields if fields.count(f) > 1})
+    if duplicated:
+        raise InputError(name, f"'#fields' names column(s) twice: {', '.join(duplicated)}", row=0)
     header = list(fields)
     if "history" in fields:
         header += ZEEK_HISTORY_COLUMNS
     return header, buffer
 
 
-def _zeek_rows(block: bytes) -> bytes:
-    """The data rows of a block of Zeek log lines: '#' lines dropped, IoT-23's
-    three-space separators made tabs."""
-    if block.startswith(b"#") or b"\n#" in block:
-        block = b"".join(line for line in block.splitlines(True) if not line.startswith(b"#"))
-    if _IOT23_SEPARATOR in block:
-        block = block.replace(_IOT23_SEPARATOR, b"\t")
-    return block
+def _zeek_fields(line: bytes) -> list[str]:
+    text = line.decode("utf-8", "replace").rstrip("\r\n")
+    return [f for f in re.split(r"\t| {3}", text)[1:] if f]
 
 
 def _zeek_values(
     table: pa.Table, derived: list[str], column_types: dict[str, pa.DataType]
 ) -> pa.Table:
-    """Unset counts become 0; the history string becomes counts per letter."""
+    """Unset counts become 0, an unset label empty (refused like any empty label); the
+    history string becomes counts per letter."""
+    if ZEEK_LABEL_COLUMN in table.column_names:
+        index = table.column_names.index(ZEEK_LABEL_COLUMN)
+        labels = table.column(index)
+        table = table.set_column(
+            index, ZEEK_LABEL_COLUMN, pc.if_else(pc.equal(labels, ZEEK_UNSET), "", labels)
+        )
     for index, name in enumerate(table.column_names):
         values = table.column(name)
         if values.null_count and not pa.types.is_string(column_types.get(name, pa.string())):

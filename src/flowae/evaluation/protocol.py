@@ -41,9 +41,9 @@ from flowae.evaluation.statistics import summarise_runs
 from flowae.logs import configure_plain
 from flowae.model.detector import FlowDetector
 from flowae.model.explain import error_shares
-from flowae.model.forward import PAPER_HIDDEN
 from flowae.model.history import EpochReport
 from flowae.model.recipes import RECIPES
+from flowae.output import deferred_signals
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class ProtocolConfig:
     epochs: int | None = None  # None: the recipe's (20; flowae at most 100)
     batch_size: int = 19
     learning_rate: float = 0.01
-    hidden: tuple[int, ...] = PAPER_HIDDEN
+    hidden: tuple[int, ...] | None = None  # None: the model's own sizes
     architecture: str = "paper"
     seed: int = 0
     seeds: int = 5  # repeats with seeds seed, seed + 1, ...
@@ -97,7 +97,7 @@ class ProtocolConfig:
         state["recipe"] = RECIPES[self.architecture].description
         state["compare_models"] = list(self.compare_models)
         state["policies"] = list(self.policies)
-        state["hidden"] = list(self.hidden)
+        state["hidden"] = list(self.hidden) if self.hidden is not None else None
         state["ks"] = list(self.ks)
         state["baselines"] = list(self.baselines)
         state["seed_list"] = self.seed_list
@@ -465,6 +465,8 @@ class _SeedWorkers:
         self.pool.join()
         self.stop.set()
         self.relay.join()
+        self.events.close()
+        self.events.join_thread()
 
 
 @contextlib.contextmanager
@@ -480,20 +482,12 @@ def _signals_held() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    caught: list[int] = []
-    previous = {
-        number: signal.signal(number, lambda received, _frame: caught.append(received))
-        for number in (signal.SIGINT, signal.SIGTERM)
-    }
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending one fires
-    for received in caught:
-        signal.raise_signal(received)
+    with deferred_signals():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _bind_task(

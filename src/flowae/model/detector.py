@@ -186,7 +186,7 @@ class FlowDetector:
         feature_set: str = "sound",
         scale_on: str | None = None,
         architecture: str = "paper",
-        hidden: Sequence[int] = PAPER_HIDDEN,
+        hidden: Sequence[int] | None = None,
         epochs: int | None = None,
         batch_size: int = 19,
         learning_rate: float = 0.01,
@@ -197,7 +197,7 @@ class FlowDetector:
         self.feature_set = feature_set
         self.scale_on = scale_on
         self.architecture = architecture
-        self.hidden = tuple(hidden)
+        self.hidden = tuple(hidden) if hidden is not None else None
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -267,7 +267,8 @@ class FlowDetector:
             raise UsageError(
                 f"{train.source}: {', '.join(needs_held_out)} "
                 f"{'needs' if len(needs_held_out) == 1 else 'need'} held-out normal rows and the "
-                "validation split has none; keep a validation fraction above 0"
+                f"validation split has none ({normal.n_rows} normal rows in all); keep a "
+                "validation fraction above 0 and give more normal rows"
             )
         self.autoencoder_ = AutoencoderDetector(
             hidden=recipe.hidden(len(columns), self.hidden),
@@ -296,7 +297,15 @@ class FlowDetector:
                 train.source,
                 normal.n_rows,
             )
-        if threshold.std == 0:
+        calibrated = self.autoencoder_.calibrated_
+        if calibrated is not None and calibrated.n_rows < FEW_NORMAL_ROWS:
+            log.warning(
+                "%s: the threshold %s rests on only %d held-out normal rows",
+                train.source,
+                calibrated.policy,
+                calibrated.n_rows,
+            )
+        if threshold.std == 0 and calibrated is None:
             log.warning(
                 "%s: every %s row has the same reconstruction error, so the threshold is that "
                 "error and any other row is flagged (the normal rows are identical or constant)",

@@ -32,13 +32,14 @@ class Recipe:
     threshold: str = "meanstd"  # the default policy ("meanstd" takes --k)
     meanstd_basis: str = "training-normal"
 
-    def hidden(self, n_features: int, given: Sequence[int]) -> tuple[int, ...]:
-        """Encoder sizes for ``n_features`` inputs (``given`` is --hidden)."""
+    def hidden(self, n_features: int, given: Sequence[int] | None) -> tuple[int, ...]:
+        """Encoder sizes for ``n_features`` inputs (``given`` is --hidden, None: the
+        recipe's own)."""
         if self.name == "nbaiot":
             return nbaiot_hidden(n_features)
-        if self.name == "flowae" and tuple(given) == PAPER_HIDDEN:
-            return FLOWAE_HIDDEN
-        return tuple(given)
+        if given is not None:
+            return tuple(given)
+        return FLOWAE_HIDDEN if self.name == "flowae" else PAPER_HIDDEN
 
 
 RECIPES = {

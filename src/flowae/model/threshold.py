@@ -8,6 +8,7 @@ and standard deviation, so changing ``k`` never needs the network again.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -147,7 +148,7 @@ class ThresholdPolicy:
         return self.name != "meanstd"
 
     def __str__(self) -> str:
-        return f"{self.name}:{self.parameter:g}"
+        return f"{self.name}:{self.parameter:.15g}"  # exact for what a user types
 
     def fit(self, normal_errors: np.ndarray, basis: str = "held-out normal") -> CalibratedThreshold:
         """The threshold this policy gives on ``normal_errors`` (not for meanstd)."""
@@ -163,13 +164,20 @@ class ThresholdPolicy:
             allowed = math.floor(self.parameter * errors.size)  # rows that may lie above
             value = float(errors[errors.size - allowed - 1])
         else:
-            from scipy.stats import norm
-
             logs = np.log(np.maximum(errors, np.finfo(np.float64).tiny))
             mu, sigma = float(logs.mean()), float(logs.std())
-            value = float(math.exp(mu + sigma * float(norm.isf(self.parameter))))
+            value = lognormal_threshold(mu, sigma, self.parameter)
             statistics = {"log_mean": mu, "log_std": sigma}
         return CalibratedThreshold(self, value, int(errors.size), basis, statistics)
+
+
+def lognormal_threshold(log_mean: float, log_std: float, tail: float) -> float:
+    """exp(mu + sigma * z) with P(Z > z) = ``tail``; beyond float64's range it is capped
+    at the largest float (no error reaches it)."""
+    from scipy.stats import norm
+
+    exponent = log_mean + log_std * float(norm.isf(tail))
+    return math.exp(min(exponent, math.log(sys.float_info.max)))
 
 
 @dataclass(frozen=True)
