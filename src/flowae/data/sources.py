@@ -178,42 +178,39 @@ class FlowSource:
         rows_before: int,
     ) -> pa.Table:
         try:
-            return pv.read_csv(
-                pa.py_buffer(block),
-                read_options=pv.ReadOptions(column_names=self.fields),
-                parse_options=self._parse_options(),
-                convert_options=_convert_options(
-                    columns, column_types, null_values=ZEEK_UNSET if self.format == "zeek" else ""
-                ),
-            )
+            return self._read_block(block, columns, column_types, whole=False)
         except pa.ArrowInvalid as error:
             # a row longer than pyarrow's 1 MB parsing chunk, or a quoted line break
-            # (pyarrow parses faster when it may assume values hold none)
-            if "straddl" in str(error) or b'"' in block:
-                return self._parse_block_whole(block, columns, column_types, rows_before)
+            # (pyarrow parses faster when it may assume values hold none): once more, whole
+            if "straddl" not in str(error) and b'"' not in block:
+                raise self._locate(block, columns, column_types, rows_before, error) from None
+        try:
+            return self._read_block(block, columns, column_types, whole=True)
+        except pa.ArrowInvalid as error:
             raise self._locate(block, columns, column_types, rows_before, error) from None
 
-    def _parse_block_whole(
+    def _read_block(
         self,
         block: bytes,
         columns: list[str],
         column_types: dict[str, pa.DataType],
-        rows_before: int,
+        *,
+        whole: bool,
     ) -> pa.Table:
-        options = pv.ReadOptions(
-            column_names=self.fields, use_threads=False, block_size=len(block) + 1
+        """Parse one block; ``whole``: as one chunk on one thread, quoted line breaks allowed."""
+        read_options = (
+            pv.ReadOptions(column_names=self.fields, use_threads=False, block_size=len(block) + 1)
+            if whole
+            else pv.ReadOptions(column_names=self.fields)
         )
-        try:
-            return pv.read_csv(
-                pa.py_buffer(block),
-                read_options=options,
-                parse_options=self._parse_options(newlines_in_values=self.format != "zeek"),
-                convert_options=_convert_options(
-                    columns, column_types, null_values=ZEEK_UNSET if self.format == "zeek" else ""
-                ),
-            )
-        except pa.ArrowInvalid as error:
-            raise self._locate(block, columns, column_types, rows_before, error) from None
+        return pv.read_csv(
+            pa.py_buffer(block),
+            read_options=read_options,
+            parse_options=self._parse_options(newlines_in_values=whole and self.format != "zeek"),
+            convert_options=_convert_options(
+                columns, column_types, null_values=ZEEK_UNSET if self.format == "zeek" else ""
+            ),
+        )
 
     def _parse_options(self, **extra: Any) -> pv.ParseOptions:
         quote_char: str | bool = False if self.format == "zeek" else '"'
