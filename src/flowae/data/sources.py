@@ -650,9 +650,3 @@ def is_regular_file(path: str | Path) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
         return False
-
-
-# Convenience for callers that need numpy views of row counts.
-def row_numbers(start: int, count: int) -> np.ndarray:
-    """1-based input row numbers ``start + 1 .. start + count``."""
-    return np.arange(start + 1, start + count + 1, dtype=np.int64)

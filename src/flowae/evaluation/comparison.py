@@ -33,7 +33,6 @@ def compare_case(
     config: ProtocolConfig,
     trained: dict[str, FlowDetector],
     *,
-    seed: int,
     train: Callable[[ProtocolConfig, FlowTable], FlowDetector],
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """model -> policy (and 'policy + vote') -> metrics, for one case and seed.

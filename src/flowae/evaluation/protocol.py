@@ -246,7 +246,6 @@ def run_case(
             split,
             config,
             {config.architecture: detector},
-            seed=seed,
             train=lambda other, validation: _fit_detector(
                 replace(split, validation=validation), other, seed, None
             ),

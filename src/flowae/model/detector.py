@@ -330,10 +330,6 @@ class FlowDetector:
         """The threshold in force (see :meth:`AutoencoderDetector.threshold_rule`)."""
         return self.autoencoder_.threshold_rule(k)
 
-    @property
-    def k_(self) -> float:
-        return self.autoencoder_.k
-
     def transform(
         self, flows: FlowTable, *, warn_unseen: bool = True
     ) -> tuple[np.ndarray, UnseenValues]:
