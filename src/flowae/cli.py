@@ -225,8 +225,14 @@ def _read_input(
     normal_value: str | None = None,
     categorical: tuple[str, ...] = (),
     require_labels: bool = True,
+    capture_layout: str = "full",
+    allow_truncated: bool = False,
 ) -> FlowTable:
-    """DATA, or the files labelled by name with --normal / --attack (not both)."""
+    """DATA, or the files labelled by name with --normal / --attack (not both).
+
+    DATA may be a packet capture: its flows are extracted with Argus first, in the
+    Bot-IoT ``capture_layout`` (a model's layout reads the columns it needs).
+    """
     from flowae.data.reader import read_labelled_files
 
     if normal_files or attack_files:
@@ -239,6 +245,7 @@ def _read_input(
             )
         if not normal_files and layout is None:
             raise UsageError("give at least one --normal FILE: the model learns normal traffic")
+        _refuse_captures((*normal_files, *attack_files))
         resolved = [path.resolve() for path in (*normal_files, *attack_files)]
         repeated = sorted({str(p) for p in resolved if resolved.count(p) > 1})
         if repeated:
@@ -251,14 +258,52 @@ def _read_input(
         )
     if data is None:
         raise UsageError("give a DATA file, or --normal FILE (and --attack FILE) files")
-    return read_flows(
-        data,
-        layout=layout,
-        label_column=label_column,
-        normal_value=normal_value,
-        categorical=categorical,
-        require_labels=require_labels,
-    )
+    with _flow_file(data, layout=capture_layout, allow_truncated=allow_truncated) as path:
+        flows = read_flows(
+            path,
+            layout=layout,
+            label_column=label_column,
+            normal_value=normal_value,
+            categorical=categorical,
+            require_labels=require_labels,
+        )
+    return replace(flows, source=str(data)) if path != data else flows
+
+
+def _refuse_captures(paths: tuple[Path, ...]) -> None:
+    from flowae.capture.files import looks_like_capture
+
+    for path in paths:
+        if looks_like_capture(path):
+            raise UsageError(
+                f"{path} is a packet capture: --normal/--attack read flow files; write its "
+                f"flows first with 'flowae extract {path} --out FLOWS.csv'"
+            )
+
+
+ALLOW_TRUNCATED = click.option(
+    "--allow-truncated",
+    is_flag=True,
+    help="For a packet capture cut off inside a packet: extract the flows of the complete "
+    "packets (with a warning) instead of stopping.",
+)
+
+
+@contextmanager
+def _flow_file(data: Path, *, layout: str, allow_truncated: bool) -> Iterator[Path]:
+    """DATA itself, or for a packet capture the flows Argus extracts from it (a temporary
+    CSV in the Bot-IoT ``layout``, deleted afterwards)."""
+    from flowae.capture.files import looks_like_capture
+
+    if str(data) == "-" or not looks_like_capture(data):
+        if allow_truncated:
+            raise UsageError(f"--allow-truncated applies to packet captures; {data} is not one")
+        yield data
+        return
+    from flowae.capture.extract import extracted_csv
+
+    with extracted_csv(data, layout=layout, allow_truncated=allow_truncated) as (path, _):
+        yield path
 
 
 def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -325,6 +370,25 @@ def _parse_hidden(
             f"layer sizes must be integers from 1 to {MAX_LAYER_SIZE}, got {value!r}"
         )
     return sizes
+
+
+CAPTURE_KEEP = ("stime", "proto", "saddr", "sport", "daddr", "dport")
+_SCORE_COLUMNS = {"row", "reconstruction_error", "is_anomaly", "label"}
+
+
+def _parse_keep(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+    clash = [
+        name for name in names if name in _SCORE_COLUMNS or name.startswith(("explain_", "share_"))
+    ]
+    if not names or clash:
+        raise click.BadParameter(
+            "expected input column names like saddr,daddr"
+            + (f"; {', '.join(clash)} is a column of the output itself" if clash else "")
+        )
+    return names
 
 
 def _parse_baselines(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
@@ -404,6 +468,55 @@ def cli() -> None:
     """
 
 
+@cli.command(short_help="Turn a packet capture into Bot-IoT flows with Argus.")
+@click.argument("capture", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(path_type=str),
+    callback=lambda _ctx, _param, value: _output_file_name(value),
+    help="CSV file to write.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["10best", "full"]),
+    default="10best",
+    show_default=True,
+    help="10best: the 16 non-label columns of Bot-IoT's 10-best files; full: the Argus "
+    "fields of the full files plus state_number and N_IN_Conn_P_SrcIP/DstIP.",
+)
+@ALLOW_TRUNCATED
+@_common
+def extract(capture: Path, out: Path, layout: str, allow_truncated: bool) -> None:
+    """Extract the flows of CAPTURE (pcap or pcapng) in a Bot-IoT layout.
+
+    Runs argus (Debian package argus-server) to make flow records and
+    racluster (argus-client) to merge each flow's records, as Bot-IoT did, then
+    adds Bot-IoT's own columns: pkSeqID, state_number and N_IN_Conn_P_SrcIP /
+    N_IN_Conn_P_DstIP. docs/FEATURES.md defines every column. The file has no
+    label columns; flowae reads it as an unlabelled Bot-IoT file.
+    """
+    from flowae.capture.extract import extract as extract_flows
+    from flowae.capture.extract import write_flows
+    from flowae.output import prepare_output_file
+
+    _refuse_overwriting_inputs(out, "--out", inputs=[capture])
+    prepare_output_file(out)
+    started = time.perf_counter()
+    extraction = extract_flows(capture, allow_truncated=allow_truncated)
+    write_flows(extraction, out, layout)
+    log.info(
+        "%s: %s packets -> %d flows (%s layout) in %.1f s; wrote %s",
+        capture,
+        f"{extraction.capture.packets:,}",
+        extraction.n_flows,
+        layout,
+        time.perf_counter() - started,
+        out,
+    )
+
+
 @cli.command(short_help="Learn normal traffic from DATA and save a model.")
 @click.argument("data", type=click.Path(path_type=Path), required=False)
 @click.option(
@@ -419,6 +532,14 @@ def cli() -> None:
 @_scale_on_option("normal")
 @_architecture_option
 @_training_options
+@click.option(
+    "--capture-layout",
+    type=click.Choice(["10best", "full"]),
+    default="10best",
+    show_default=True,
+    help="When DATA is a packet capture: the Bot-IoT layout its flows are extracted in.",
+)
+@ALLOW_TRUNCATED
 @click.option(
     "--k",
     default=1.0,
@@ -458,6 +579,8 @@ def train(
     hidden: tuple[int, ...] | None,
     scale_on: str | None,
     categorical: tuple[str, ...],
+    capture_layout: str,
+    allow_truncated: bool,
     k: float,
     threshold: str | None,
     validation_fraction: float,
@@ -468,6 +591,8 @@ def train(
     label column every row counts as normal. The threshold is set from the
     training-normal reconstruction errors (meanstd), or by --threshold on the
     normal rows of the held-out validation split, and stored with the model.
+    DATA may be a pcap or pcapng capture: its flows are extracted with Argus
+    first (see 'flowae extract').
     """
     from flowae.data.splits import stratified_split
     from flowae.output import prepare_output_directory
@@ -489,6 +614,8 @@ def train(
         normal_value=normal_value,
         categorical=categorical,
         require_labels=False,
+        capture_layout=capture_layout,
+        allow_truncated=allow_truncated,
     )
     data = Path(flows.source)
     log.info("read %d rows from %s (layout %s)", flows.n_rows, data, flows.layout.name)
@@ -580,11 +707,19 @@ def train(
     "reconstruction error (explain_1, share_1, ...).",
 )
 @click.option(
+    "--keep",
+    metavar="COLUMNS",
+    callback=lambda _ctx, _param, value: _parse_keep(value),
+    help="Input columns to copy into the output after 'row', comma-separated (e.g. "
+    f"saddr,daddr). Default for a packet capture: {','.join(CAPTURE_KEEP)}.",
+)
+@click.option(
     "--k",
     type=K_RANGE,
     help="Use mean + k * std of the training-normal errors instead of the model's threshold "
     "(no retraining).",
 )
+@ALLOW_TRUNCATED
 @_data_options
 @_common
 def score(
@@ -594,7 +729,9 @@ def score(
     output_format: str,
     only_anomalies: bool,
     explain: bool,
+    keep: tuple[str, ...] | None,
     k: float | None,
+    allow_truncated: bool,
     label_column: str | None,
     normal_value: str | None,
 ) -> None:
@@ -606,7 +743,12 @@ def score(
     threshold), and label when the input has the model's label column. The
     file is read and written block by block, so memory stays flat; the output
     appears only when complete.
+
+    DATA may also be a pcap or pcapng capture: its flows are extracted with
+    Argus first (see 'flowae extract'), and the output names each flow by its
+    start time, protocol, addresses and ports.
     """
+    from flowae.capture.files import looks_like_capture
     from flowae.output import output_stream, prepare_output_file
     from flowae.persistence import load_model
     from flowae.scoring import score_file
@@ -622,11 +764,17 @@ def score(
         progress["rows"] = summary.rows
         show_rows(summary)
 
+    if keep is None:
+        keep = CAPTURE_KEEP if str(data) != "-" and looks_like_capture(data) else ()
     try:
-        with output_stream(out) as sink, _rows_progress() as show_rows:
+        with (
+            _flow_file(data, layout="full", allow_truncated=allow_truncated) as path,
+            output_stream(out) as sink,
+            _rows_progress() as show_rows,
+        ):
             summary = score_file(
                 detector,
-                data,
+                path,
                 sink,
                 rule=rule,
                 output_format=output_format,
@@ -635,7 +783,9 @@ def score(
                 normal_value=normal_value,
                 on_block=on_block,
                 explain=explain,
+                keep=keep,
             )
+            summary.source = str(data)
     except FlowAEError as error:
         if str(out) == "-" and progress["rows"]:
             raise FlowAEError(

@@ -13,7 +13,7 @@ import contextlib
 import json
 import queue
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -62,11 +62,13 @@ def score_file(
     block_bytes: int = DEFAULT_BLOCK_BYTES,
     on_block: Callable[[ScoreSummary], None] | None = None,
     explain: bool = False,
+    keep: Sequence[str] = (),
 ) -> ScoreSummary:
     """Score every row of ``path`` with ``detector`` and ``rule``, writing to ``sink``.
 
     ``explain`` adds, for each flagged row, the features with the largest
     shares of its reconstruction error (``explain_1``, ``share_1``, ...).
+    ``keep`` copies input columns (as text) into the output, after ``row``.
     """
     if output_format not in FORMATS:
         raise ValueError(f"output format must be one of {FORMATS}, got {output_format!r}")
@@ -78,6 +80,7 @@ def score_file(
         normal_value=normal_value,
         require_labels=False,
         block_bytes=block_bytes,
+        keep=keep,
     )
     writer: _Writer | None = None
     # closing(): on an error or a signal the reader thread is stopped and joined at
@@ -94,15 +97,15 @@ def score_file(
             summary.rows += flows.n_rows
             summary.flagged += int(flagged.sum())
             if writer is None:
-                writer = _writer(output_format, sink, flows.has_labels, explain)
-            table = _output_table(flows, errors, flagged, only_anomalies)
+                writer = _writer(output_format, sink, flows.has_labels, explain, keep)
+            table = _output_table(flows, errors, flagged, only_anomalies, keep)
             if explain:
                 table = _with_explanations(table, detector, matrix, flagged, only_anomalies)
             writer.write(table)
             if on_block is not None:
                 on_block(summary)
     if writer is None:  # no rows at all: still a well-formed, empty output
-        writer = _writer(output_format, sink, has_labels=False, explain=explain)
+        writer = _writer(output_format, sink, has_labels=False, explain=explain, keep=keep)
     writer.close()
     return summary
 
@@ -148,10 +151,16 @@ def _read_ahead(blocks: Iterator[FlowTable], depth: int = 2) -> Generator[FlowTa
 
 
 def _output_table(
-    flows: FlowTable, errors: np.ndarray, flagged: np.ndarray, only_anomalies: bool
+    flows: FlowTable,
+    errors: np.ndarray,
+    flagged: np.ndarray,
+    only_anomalies: bool,
+    keep: Sequence[str] = (),
 ) -> pa.Table:
-    columns: dict[str, Any] = {
-        "row": pa.array(flows.row_numbers, pa.int64()),
+    columns: dict[str, Any] = {"row": pa.array(flows.row_numbers, pa.int64())}
+    for name in keep:
+        columns[name] = pc.cast(flows.table.column(name), pa.string())
+    columns |= {
         "reconstruction_error": pa.array(errors, pa.float32()),
         "is_anomaly": pa.array(flagged.astype(np.int8)),
     }
@@ -199,19 +208,24 @@ class _Writer:
         """Finish the output (the sink itself is closed by its owner)."""
 
 
-def _writer(output_format: str, sink: IO[bytes], has_labels: bool, explain: bool) -> _Writer:
+def _writer(
+    output_format: str, sink: IO[bytes], has_labels: bool, explain: bool, keep: Sequence[str]
+) -> _Writer:
     if output_format == "csv":
-        return _CSVWriter(sink, has_labels, explain)
-    return _JSONLinesWriter(sink)
+        return _CSVWriter(sink, has_labels, explain, keep)
+    return _JSONLinesWriter(sink, keep)
 
 
 EXPLAIN_COLUMNS = [f"{kind}_{i + 1}" for i in range(TOP_FEATURES) for kind in ("explain", "share")]
 
 
 class _CSVWriter(_Writer):
-    def __init__(self, sink: IO[bytes], has_labels: bool, explain: bool) -> None:
+    def __init__(
+        self, sink: IO[bytes], has_labels: bool, explain: bool, keep: Sequence[str]
+    ) -> None:
         self.sink = sink
-        names = ["row", "reconstruction_error", "is_anomaly"] + (["label"] if has_labels else [])
+        names = ["row", *keep, "reconstruction_error", "is_anomaly"]
+        names += ["label"] if has_labels else []
         names += EXPLAIN_COLUMNS if explain else []
         self.sink.write((",".join(names) + "\n").encode())
 
@@ -236,24 +250,24 @@ class _CSVWriter(_Writer):
 class _JSONLinesWriter(_Writer):
     """One JSON object per line, built column-wise by pyarrow (no per-row Python)."""
 
-    def __init__(self, sink: IO[bytes]) -> None:
+    def __init__(self, sink: IO[bytes], keep: Sequence[str]) -> None:
         self.sink = sink
+        self.keep = keep
 
     def write(self, table: pa.Table) -> None:
         if not table.num_rows:
             return
-        parts: list[Any] = [
-            '{"row": ',
-            pc.cast(table.column("row"), pa.string()),
+        parts: list[Any] = ['{"row": ', pc.cast(table.column("row"), pa.string())]
+        for name in self.keep:
+            parts += [f", {json.dumps(name)}: ", _json_strings(table.column(name))]
+        parts += [
             ', "reconstruction_error": ',
             pc.cast(table.column("reconstruction_error"), pa.string()),
             ', "is_anomaly": ',
             pc.cast(table.column("is_anomaly"), pa.string()),
         ]
         if "label" in table.column_names:
-            labels = pc.dictionary_encode(table.column("label").combine_chunks())
-            quoted = [json.dumps(value) for value in labels.dictionary.to_pylist()]
-            parts += [', "label": ', pc.take(pa.array(quoted, pa.string()), labels.indices)]
+            parts += [', "label": ', _json_strings(table.column("label"))]
         if "explain_1" in table.column_names:
             parts.append(_json_explanations(table))
         parts.append("}\n")
@@ -266,6 +280,13 @@ class _JSONLinesWriter(_Writer):
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
         start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
         self.sink.write(memoryview(lines.buffers()[2])[start:end])
+
+
+def _json_strings(column: pa.ChunkedArray) -> pa.Array:
+    """Each value as a JSON string (null for a missing value), quoting each distinct value once."""
+    encoded = pc.dictionary_encode(pc.cast(column, pa.string()).combine_chunks())
+    quoted = [json.dumps(value) for value in encoded.dictionary.to_pylist()]
+    return pc.fill_null(pc.take(pa.array(quoted, pa.string()), encoded.indices), "null")
 
 
 def _json_explanations(table: pa.Table) -> pa.Array:

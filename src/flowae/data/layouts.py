@@ -472,6 +472,9 @@ def _known_layout(header: Sequence[str]) -> Layout | None:
     ):
         if names == set(expected) and len(header) == len(expected):
             return layout
+        unlabelled = set(expected) - set(layout.label_columns)
+        if layout.label is not None and names == unlabelled and len(header) == len(unlabelled):
+            return replace(layout, label=None)  # e.g. flows extracted from a capture
     zeek = set(ZEEK_CONN_FIELDS) | set(ZEEK_HISTORY_COLUMNS)
     if zeek <= names:  # newer Zeek adds fields (ip_proto, community_id, ...): not read
         extra = tuple(c for c in header if c not in zeek and c not in ZEEK_LABEL_COLUMNS)

@@ -250,11 +250,13 @@ def iter_flows(
     normal_value: str | None = None,
     require_labels: bool = False,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
+    keep: Sequence[str] = (),
 ) -> Iterator[FlowTable]:
     """Read a flow file block by block (constant memory) with a known ``layout``.
 
     Yields validated tables whose ``row_numbers`` continue across blocks. The
-    layout's columns must all have a fixed kind (as in a saved model).
+    layout's columns must all have a fixed kind (as in a saved model). ``keep``
+    names further columns read as text and carried along (e.g. addresses).
     """
     if any(c.kind == Kind.AUTO for c in layout.columns):
         raise UsageError("streaming needs a layout with known column kinds (from a model)")
@@ -262,6 +264,15 @@ def iter_flows(
         layout, columns, column_types = _plan(
             source, layout, label_column, normal_value, (), require_labels, label_like=False
         )
+        missing = [name for name in keep if name not in source.header]
+        if missing:
+            raise UsageError(
+                f"{source.name}: no column {', '.join(missing)} to keep "
+                f"(header has: {', '.join(source.header)})"
+            )
+        extra = [name for name in keep if name not in columns]
+        columns = [*columns, *extra]
+        column_types = {**column_types, **{name: pa.string() for name in extra}}
         rows_before = 0
         for table in source.blocks(columns, column_types, block_bytes=block_bytes):
             _validate(

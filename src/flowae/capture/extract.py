@@ -1,0 +1,134 @@
+"""A capture file in, Bot-IoT-layout flows out: check, run Argus, derive, write.
+
+``flowae extract`` writes the flows to a file; ``flowae train`` and ``flowae
+score`` call :func:`extracted_csv` to read a capture as if it were a flow file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+
+from flowae.capture.argus import argus_records, cluster_flows, find_tools
+from flowae.capture.features import NON_IP, botiot_flows, select_layout
+from flowae.capture.files import CaptureInfo, inspect_capture
+from flowae.errors import InputError
+from flowae.output import atomic_file
+
+log = logging.getLogger(__name__)
+
+LAYOUTS = ("10best", "full")
+
+
+@dataclass
+class Extraction:
+    """The flows of one capture, with what was seen on the way."""
+
+    capture: CaptureInfo
+    flows: pa.Table  # every column of both layouts
+    unknown_states: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # argus, racluster, features
+
+    @property
+    def n_flows(self) -> int:
+        return self.flows.num_rows
+
+
+def extract(capture: str | Path, *, allow_truncated: bool = False) -> Extraction:
+    """Run Argus on ``capture`` and compute Bot-IoT's flow columns.
+
+    A capture cut off inside a packet is refused unless ``allow_truncated``,
+    which reads the complete packets and warns. A capture with no packets, or
+    no IP traffic, gives a warning (and, with no packets, no flows).
+    """
+    tools = find_tools()
+    info = inspect_capture(capture)
+    if info.truncated_at is not None:
+        where = (
+            f"the capture is cut off at byte {info.truncated_at:,} of {info.size:,}, inside "
+            f"packet {info.packets + 1:,}"
+        )
+        if not allow_truncated:
+            raise InputError(
+                capture,
+                f"{where}; give --allow-truncated to extract the flows of the "
+                f"{info.packets:,} complete packets",
+            )
+        log.warning(
+            "%s: %s: flows come from the %s complete packets", capture, where, f"{info.packets:,}"
+        )
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    with argus_records(capture, tools) as records:
+        seconds["argus"] = time.perf_counter() - started
+        started = time.perf_counter()
+        argus = cluster_flows(records, capture, tools)
+        seconds["racluster"] = time.perf_counter() - started
+    started = time.perf_counter()
+    flows, unknown = botiot_flows(argus, str(capture))
+    seconds["features"] = time.perf_counter() - started
+    if info.packets == 0:
+        log.warning("%s holds no packets: no flows", capture)
+    elif flows.num_rows == 0:
+        log.warning("%s: Argus found no flows in its %s packets", capture, f"{info.packets:,}")
+    elif not pc.any(pc.invert(pc.is_in(flows.column("proto"), pa.array(sorted(NON_IP))))).as_py():
+        log.warning(
+            "%s holds no IP traffic: its %d flows are all link-level (%s)",
+            capture,
+            flows.num_rows,
+            ", ".join(sorted(set(flows.column("proto").to_pylist()))),
+        )
+    if unknown:
+        shown = ", ".join(f"{state} {count}" for state, count in sorted(unknown.items()))
+        log.info(
+            "%s: %d flows have a state Bot-IoT never shows, state_number 0 (%s)",
+            capture,
+            sum(unknown.values()),
+            shown,
+        )
+    return Extraction(info, flows, unknown, seconds)
+
+
+def write_flows(extraction: Extraction, out: str | Path, layout: str = "10best") -> None:
+    """Write the flows in ``layout`` ('10best' or 'full') as CSV, atomically."""
+    table = select_layout(extraction.flows, layout)
+    # Argus' text is written as it is, unquoted (no value holds a comma or a quote).
+    for name in table.column_names:
+        if pa.types.is_string(table.schema.field(name).type):
+            bad = pc.match_substring_regex(table.column(name), r'[,"\r\n]')
+            if pc.any(bad).as_py():
+                row = pc.index(bad, True).as_py()
+                raise InputError(
+                    extraction.capture.path,
+                    f"Argus flow {row + 1} has a comma, quote or line break in '{name}'",
+                )
+    with atomic_file(out, "wb") as stream:
+        stream.write((",".join(table.column_names) + "\n").encode())
+        pv.write_csv(table, stream, pv.WriteOptions(include_header=False, quoting_style="none"))
+
+
+@contextlib.contextmanager
+def extracted_csv(
+    capture: str | Path, *, layout: str = "full", allow_truncated: bool = False
+) -> Iterator[tuple[Path, Extraction]]:
+    """Extract ``capture`` to a temporary CSV in ``layout``; yield its path (then delete it)."""
+    extraction = extract(capture, allow_truncated=allow_truncated)
+    log.info(
+        "%s: %s packets, %d flows extracted with Argus",
+        capture,
+        f"{extraction.capture.packets:,}",
+        extraction.n_flows,
+    )
+    with tempfile.TemporaryDirectory(prefix="flowae-flows-") as work:
+        path = Path(work) / (Path(capture).stem + ".flows.csv")
+        write_flows(extraction, path, layout)
+        yield path, extraction
