@@ -10,6 +10,7 @@ import contextlib
 import logging
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,8 @@ import pyarrow.csv as pv
 
 from flowae.capture.argus import argus_records, cluster_flows, find_tools
 from flowae.capture.features import NON_IP, botiot_flows, select_layout
-from flowae.capture.files import CaptureInfo, inspect_capture
-from flowae.errors import InputError
+from flowae.capture.files import CaptureInfo, inspect_capture, looks_like_capture
+from flowae.errors import FlowAEError, InputError
 from flowae.output import atomic_file
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,23 @@ def extract(capture: str | Path, *, allow_truncated: bool = False) -> Extraction
     no IP traffic, gives a warning (and, with no packets, no flows).
     """
     tools = find_tools()
-    info = inspect_capture(capture)
+    if not looks_like_capture(capture):
+        inspect_capture(capture)  # says what the file is instead
+    seconds: dict[str, float] = {}
+    # The structure check reads the whole file; it runs while argus does.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = pool.submit(inspect_capture, capture)
+        started = time.perf_counter()
+        try:
+            with argus_records(capture, tools) as records:
+                seconds["argus"] = time.perf_counter() - started
+                started = time.perf_counter()
+                argus = cluster_flows(records, capture, tools)
+                seconds["racluster"] = time.perf_counter() - started
+        except FlowAEError:
+            checking.result()  # a damaged capture explains argus' failure better
+            raise
+        info = checking.result()
     if info.truncated_at is not None:
         where = (
             f"the capture is cut off at byte {info.truncated_at:,} of {info.size:,}, inside "
@@ -66,13 +83,6 @@ def extract(capture: str | Path, *, allow_truncated: bool = False) -> Extraction
         log.warning(
             "%s: %s: flows come from the %s complete packets", capture, where, f"{info.packets:,}"
         )
-    seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    with argus_records(capture, tools) as records:
-        seconds["argus"] = time.perf_counter() - started
-        started = time.perf_counter()
-        argus = cluster_flows(records, capture, tools)
-        seconds["racluster"] = time.perf_counter() - started
     started = time.perf_counter()
     flows, unknown = botiot_flows(argus, str(capture))
     seconds["features"] = time.perf_counter() - started

@@ -1,0 +1,262 @@
+"""flowae extract, and train/score on captures: Argus on captures built by scapy."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from captures import EXPECTED, write_empty_capture, write_flows_capture, write_no_ip_capture
+from click.testing import CliRunner
+
+from flowae.capture import argus
+from flowae.capture.extract import extract
+from flowae.capture.features import window_counts
+from flowae.cli import cli
+from flowae.data.reader import read_flows
+from flowae.errors import FlowAEError
+
+HAVE_ARGUS = all(argus._which(name) for name in ("argus", "racluster"))
+needs_argus = pytest.mark.skipif(
+    not HAVE_ARGUS,
+    reason="Argus is not installed (apt-get install argus-server argus-client; .ci/run does)",
+)
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+@pytest.fixture(scope="module")
+def capture(tmp_path_factory) -> Path:
+    return write_flows_capture(tmp_path_factory.mktemp("capture") / "flows.pcap")
+
+
+def test_window_counts_count_the_last_100_flows_with_the_same_key():
+    keys = np.array(["a"] * 150 + ["b"] + ["c"] * 99 + ["b"] + ["c"] + ["b"])
+    counts = window_counts(keys)
+    assert counts[:3].tolist() == [1, 2, 3]
+    assert counts[99] == 100 and counts[149] == 100  # capped by the window
+    assert counts[150] == 1  # first b
+    assert counts[250] == 1  # the last b was 100 flows ago: out of the window
+    assert counts[251] == 99  # 98 c's before it in the window, and itself
+    assert counts[252] == 2  # b two flows ago
+    assert window_counts(np.array([], dtype=object)).size == 0
+
+
+@needs_argus
+@pytest.mark.parametrize("pcapng", [False, True], ids=["pcap", "pcapng"])
+def test_extracted_fields_match_hand_computed_values(tmp_path, pcapng):
+    path = write_flows_capture(tmp_path / ("c.pcapng" if pcapng else "c.pcap"), pcapng=pcapng)
+    out = tmp_path / "flows.csv"
+    result = run("extract", path, "--out", out, "--layout", "full")
+    assert result.exit_code == 0, result.output
+    rows = read_csv(out)
+    assert len(rows) == len(EXPECTED)
+    for number, (row, expected) in enumerate(zip(rows, EXPECTED, strict=True), start=1):
+        assert row["pkSeqID"] == str(number)
+        for name, value in expected.items():
+            if isinstance(value, float):
+                assert float(row[name]) == pytest.approx(value, abs=1e-6), (number, name)
+            else:
+                assert row[name] == str(value), (number, name)
+        assert float(row["max"]) <= argus.STATUS_INTERVAL_SECONDS
+
+
+@needs_argus
+def test_10best_layout_is_read_back_as_unlabelled_botiot_flows(tmp_path, capture):
+    out = tmp_path / "flows.csv"
+    assert run("extract", capture, "--out", out).exit_code == 0
+    header = out.read_text().splitlines()[0].split(",")
+    assert header == [
+        "pkSeqID", "proto", "saddr", "sport", "daddr", "dport", "seq", "stddev",
+        "N_IN_Conn_P_SrcIP", "min", "state_number", "mean", "N_IN_Conn_P_DstIP",
+        "drate", "srate", "max",
+    ]  # fmt: skip
+    flows = read_flows(out, require_labels=False)
+    assert flows.layout.name == "botiot-10best" and not flows.has_labels
+    assert flows.n_rows == len(EXPECTED)
+    # hex ICMP "ports" read as numbers, as in the Bot-IoT files
+    assert flows.table.column("sport").to_pylist()[5] == 0x0303
+
+
+@needs_argus
+def test_train_and_score_take_a_capture_directly(tmp_path, capture):
+    model = tmp_path / "model"
+    result = run("train", capture, "--out", model, "--epochs", "2", "--validation-fraction", "0")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "scores.csv"
+    result = run("score", model, capture, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    rows = read_csv(out)
+    assert list(rows[0])[:7] == ["row", "stime", "proto", "saddr", "sport", "daddr", "dport"]
+    assert [r["saddr"] for r in rows] == [e["saddr"] for e in EXPECTED]
+    assert float(rows[0]["stime"]) == pytest.approx(1_600_000_000.0)
+    assert all(r["is_anomaly"] in {"0", "1"} for r in rows)
+    # --keep overrides the capture's default columns
+    result = run("score", model, capture, "--keep", "daddr", "--format", "jsonl", "--quiet")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0].startswith('{"row": 1, "daddr": "10.0.0.2", ')
+
+
+@needs_argus
+def test_a_model_trained_on_botiot_csv_scores_a_capture(tmp_path, capture):
+    from helpers import write_botiot_10best
+
+    data = write_botiot_10best(tmp_path / "botiot.csv", 60, 40)
+    model = tmp_path / "model"
+    assert run("train", data, "--out", model, "--epochs", "2", "--quiet").exit_code == 0
+    result = run("score", model, capture, "--only-anomalies", "--explain", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("row,stime,proto,saddr,sport,daddr,dport,")
+
+
+@needs_argus
+def test_truncated_capture_is_refused_unless_allowed(tmp_path, capture):
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(capture.read_bytes()[:-20])  # the last packet loses its tail
+    out = tmp_path / "flows.csv"
+    result = run("extract", cut, "--out", out)
+    assert result.exit_code == 1
+    message = result.output.strip()
+    assert message.count("\n") == 0 and "Traceback" not in message
+    assert "cut off" in message and "packet 13" in message and "--allow-truncated" in message
+    assert not out.exists()
+    result = run("extract", cut, "--out", out, "--allow-truncated")
+    assert result.exit_code == 0
+    assert "12 complete packets" in result.output
+    assert len(read_csv(out)) == len(EXPECTED)  # the cut packet was the long flow's 4th
+
+
+@needs_argus
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "is empty (0 bytes)"),
+        (b"pkSeqID,proto\n1,udp\n", "is not a packet capture"),
+        (b"\xd4\xc3\xb2\xa1\x02\x00", "file header is cut off"),
+    ],
+    ids=["empty", "csv", "cut-header"],
+)
+def test_files_that_are_not_captures_get_one_line_errors(tmp_path, content, expected):
+    path = tmp_path / "bad.pcap"
+    path.write_bytes(content)
+    result = run("extract", path, "--out", tmp_path / "out.csv")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"flowae: error: {path}: ")
+    assert expected in result.output and result.output.count("\n") == 1
+    assert not (tmp_path / "out.csv").exists()
+
+
+@needs_argus
+def test_capture_without_packets_gives_a_header_and_a_warning(tmp_path):
+    out = tmp_path / "flows.csv"
+    result = run("extract", write_empty_capture(tmp_path / "e.pcap"), "--out", out)
+    assert result.exit_code == 0
+    assert "holds no packets" in result.output
+    assert out.read_text().splitlines() == [out.read_text().splitlines()[0]]
+    assert read_flows(out, require_labels=False).n_rows == 0
+
+
+@needs_argus
+def test_capture_without_ip_traffic_warns(tmp_path):
+    out = tmp_path / "flows.csv"
+    result = run("extract", write_no_ip_capture(tmp_path / "n.pcap"), "--out", out)
+    assert result.exit_code == 0
+    assert "holds no IP traffic" in result.output
+    assert [row["proto"] for row in read_csv(out)] == ["arp", "llc"]
+
+
+def test_missing_argus_says_how_to_install_it(monkeypatch, tmp_path, capture):
+    monkeypatch.setattr(argus, "_which", lambda name: None)
+    with pytest.raises(FlowAEError, match="apt-get install argus-server argus-client"):
+        argus.find_tools()
+    result = run("extract", capture, "--out", tmp_path / "x.csv")
+    assert result.exit_code == 1 and "argus and racluster not found" in result.output
+
+
+def test_captures_are_refused_as_labelled_files(tmp_path, capture):
+    result = run("train", "--normal", capture, "--out", tmp_path / "m")
+    assert result.exit_code == 1
+    assert "is a packet capture" in result.output and "flowae extract" in result.output
+
+
+def test_allow_truncated_is_refused_for_flow_files(tmp_path):
+    from helpers import write_botiot_10best
+
+    data = write_botiot_10best(tmp_path / "f.csv", 30, 10)
+    result = run("train", data, "--out", tmp_path / "m", "--allow-truncated")
+    assert result.exit_code == 1 and "applies to packet captures" in result.output
+
+
+@needs_argus
+def test_extract_leaves_no_temporary_files(tmp_path, capture, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    extraction = extract(capture)
+    assert extraction.n_flows == len(EXPECTED)
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_argus_is_found_in_sbin_when_not_on_path(monkeypatch):
+    if not Path("/usr/sbin/argus").exists():
+        pytest.skip("Argus is not installed in /usr/sbin")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert argus._which("argus") == "/usr/sbin/argus"
+    assert shutil.which("argus") is None
+
+
+HUE = "pcap/CTU-Honeypot-Capture-4-1_2018-09-14-13-40-25-Philips-Hue-Bridge.pcap"
+TROJAN = "pcap/CTU-IoT-Malware-Capture-42-1_2019-01-10-14-34-38-192.168.1.197.pcap"
+TROJAN_ZEEK = "iot-23/CTU-IoT-Malware-Capture-42-1.conn.log.labeled"
+
+
+@needs_argus
+def test_real_iot23_captures_extract_and_read_back(tmp_path):
+    from helpers import shared_file
+
+    hue, trojan = shared_file(HUE), shared_file(TROJAN)
+    for path, flags, flows_expected in ((hue, [], 835), (trojan, ["--allow-truncated"], 3175)):
+        out = tmp_path / f"{path.stem}.csv"
+        result = run("extract", path, "--out", out, *flags)
+        assert result.exit_code == 0, result.output
+        flows = read_flows(out, require_labels=False)
+        assert flows.layout.name == "botiot-10best"
+        assert flows.n_rows == flows_expected
+        counts = flows.table.column("N_IN_Conn_P_SrcIP").to_numpy()
+        assert counts.min() == 1 and counts.max() == 100
+    # the Trojan capture ends inside its last packet (2,908,160 bytes, a multiple of 4096)
+    result = run("extract", trojan, "--out", tmp_path / "x.csv")
+    assert result.exit_code == 1 and "inside packet 24,485" in result.output
+
+
+@needs_argus
+def test_real_trojan_flows_match_the_six_malicious_zeek_connections():
+    from helpers import shared_file
+
+    from flowae.capture.labels import match_zeek_labels
+
+    extraction = extract(shared_file(TROJAN), allow_truncated=True)
+    zeek = read_flows(shared_file(TROJAN_ZEEK))
+    labels = match_zeek_labels(extraction.flows, zeek)
+    malicious = [i for i, label in enumerate(labels.label) if label == "Malicious"]
+    assert len(malicious) == 6
+    flows = extraction.flows.take(malicious)
+    assert set(flows.column("daddr").to_pylist()) == {"104.24.96.120", "104.24.97.120"}
+    assert set(flows.column("dport").to_pylist()) == {"80"}
+    assert labels.zeek_matched.all()  # every Zeek connection found its Argus flow
+    unmatched = [
+        p
+        for p, m in zip(extraction.flows.column("proto").to_pylist(), labels.matched, strict=True)
+        if not m
+    ]
+    assert unmatched == ["arp"] * 3  # Zeek logs no ARP
