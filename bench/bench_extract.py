@@ -69,7 +69,8 @@ def main() -> int:
     tools = find_tools()
     capture = make_capture(args.copies)
     info = inspect_capture(capture)
-    work = Path(tempfile.mkdtemp(prefix="flowae-bench-"))
+    scratch = tempfile.TemporaryDirectory(prefix="flowae-bench-")
+    work = Path(scratch.name)
     records, flows_csv, out = work / "r.argus", work / "argus.csv", work / "flowae.csv"
 
     def argus_only() -> None:
@@ -99,6 +100,7 @@ def main() -> int:
     )
     stages = extract(capture).seconds  # one in-process run, for the split by stage
     flows = sum(1 for _ in out.open()) - 1
+    scratch.cleanup()
     rates = {name: info.packets / t["median_s"] for name, t in timings.items()}
     result = {
         "capture": {"copies": args.copies, "packets": info.packets, "bytes": info.size},

@@ -507,10 +507,10 @@ def extract(capture: Path, out: Path, layout: str, allow_truncated: bool) -> Non
     extraction = extract_flows(capture, allow_truncated=allow_truncated)
     write_flows(extraction, out, layout)
     log.info(
-        "%s: %s packets -> %d flows (%s layout) in %.1f s; wrote %s",
+        "%s: %s packets -> %s flows (%s layout) in %.1f s; wrote %s",
         capture,
         f"{extraction.capture.packets:,}",
-        extraction.n_flows,
+        f"{extraction.n_flows:,}",
         layout,
         time.perf_counter() - started,
         out,
@@ -764,8 +764,18 @@ def score(
         progress["rows"] = summary.rows
         show_rows(summary)
 
+    is_capture = str(data) != "-" and looks_like_capture(data)
     if keep is None:
-        keep = CAPTURE_KEEP if str(data) != "-" and looks_like_capture(data) else ()
+        keep = CAPTURE_KEEP if is_capture else ()
+    if is_capture:
+        from flowae.capture.features import LAYOUT_COLUMNS
+
+        unknown = [name for name in keep if name not in LAYOUT_COLUMNS["full"]]
+        if unknown:
+            raise UsageError(
+                f"--keep {', '.join(unknown)}: a capture's flows have no such column "
+                f"(they have: {', '.join(LAYOUT_COLUMNS['full'])})"
+            )
     try:
         with (
             _flow_file(data, layout="full", allow_truncated=allow_truncated) as path,

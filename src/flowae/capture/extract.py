@@ -10,8 +10,8 @@ import contextlib
 import logging
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,10 +133,10 @@ def extracted_csv(
     """Extract ``capture`` to a temporary CSV in ``layout``; yield its path (then delete it)."""
     extraction = extract(capture, allow_truncated=allow_truncated)
     log.info(
-        "%s: %s packets, %d flows extracted with Argus",
+        "%s: %s packets, %s flows extracted with Argus",
         capture,
         f"{extraction.capture.packets:,}",
-        extraction.n_flows,
+        f"{extraction.n_flows:,}",
     )
     with tempfile.TemporaryDirectory(prefix="flowae-flows-") as work:
         path = Path(work) / (Path(capture).stem + ".flows.csv")
