@@ -91,7 +91,7 @@ class Layout:
 
 FEATURE_SETS = {
     "paper": "every non-label column, identifiers included (the paper's 16 Bot-IoT inputs)",
-    "sound": "identifier columns (record id, addresses, ports, times) dropped",
+    "sound": "identifier columns (record id, addresses, ports, times, record counters) dropped",
 }
 
 # Label-like columns: whatever the layout, these never become features.
@@ -147,12 +147,14 @@ _BOTIOT_KINDS: dict[str, Column] = {
         Column("sport", Kind.PORT, identifier=True),
         Column("dport", Kind.PORT, identifier=True),
         Column("state", Kind.CATEGORY),
+        # Argus' record sequence number: a counter of records, so it says when a flow
+        # came in the capture (its position), not how it behaved.
+        Column("seq", Kind.NUMBER, identifier=True),
         *[
             Column(name, Kind.NUMBER)
             for name in [
                 "pkts",
                 "bytes",
-                "seq",
                 "dur",
                 "mean",
                 "stddev",
