@@ -474,9 +474,9 @@ def cli() -> None:
     "--out",
     "-o",
     required=True,
-    type=click.Path(path_type=str),
+    type=click.Path(path_type=str, allow_dash=True),
     callback=lambda _ctx, _param, value: _output_file_name(value),
-    help="CSV file to write.",
+    help="CSV file to write, or - for standard output.",
 )
 @click.option(
     "--layout",
@@ -501,8 +501,9 @@ def extract(capture: Path, out: Path, layout: str, allow_truncated: bool) -> Non
     from flowae.capture.extract import write_flows
     from flowae.output import prepare_output_file
 
-    _refuse_overwriting_inputs(out, "--out", inputs=[capture])
-    prepare_output_file(out)
+    if str(out) != "-":
+        _refuse_overwriting_inputs(out, "--out", inputs=[capture])
+        prepare_output_file(out)
     started = time.perf_counter()
     extraction = extract_flows(capture, allow_truncated=allow_truncated)
     write_flows(extraction, out, layout)

@@ -131,7 +131,7 @@ def test_truncated_capture_is_refused_unless_allowed(tmp_path, capture):
     assert not out.exists()
     result = run("extract", cut, "--out", out, "--allow-truncated")
     assert result.exit_code == 0
-    assert "12 complete packets" in result.output
+    assert "12 packets read" in result.output
     assert len(read_csv(out)) == len(EXPECTED)  # the cut packet was the long flow's 4th
 
 
@@ -260,3 +260,117 @@ def test_real_trojan_flows_match_the_six_malicious_zeek_connections():
         if not m
     ]
     assert unmatched == ["arp"] * 3  # Zeek logs no ARP
+
+
+def _pcapng_section_header() -> bytes:
+    import struct
+
+    body = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
+    return struct.pack("<II", 0x0A0D0D0A, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+
+@needs_argus
+def test_pcapng_with_only_a_section_header_gives_an_empty_result(tmp_path):
+    path = tmp_path / "empty.pcapng"
+    path.write_bytes(_pcapng_section_header())
+    out = tmp_path / "flows.csv"
+    result = run("extract", path, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "holds no packets" in result.output
+    assert len(out.read_text().splitlines()) == 1
+
+
+@needs_argus
+def test_pcapng_damaged_in_the_middle_is_refused(tmp_path):
+    import struct
+
+    path = write_flows_capture(tmp_path / "c.pcapng", pcapng=True)
+    data = bytearray(path.read_bytes())
+    # find the 11th enhanced packet block and break its trailing length
+    offset, packets = 0, 0
+    while True:
+        kind, length = struct.unpack_from("<II", data, offset)
+        if kind == 6:
+            packets += 1
+            if packets == 11:
+                struct.pack_into("<I", data, offset + length - 4, length + 4)
+                break
+        offset += length
+    path.write_bytes(bytes(data))
+    result = run("extract", path, "--out", tmp_path / "flows.csv")
+    assert result.exit_code == 1
+    assert "packet 11 " in result.output and "damaged" in result.output
+    assert result.output.count("\n") == 1
+
+
+@needs_argus
+def test_pcap_record_longer_than_its_packet_is_refused(tmp_path):
+    import struct
+
+    path = write_flows_capture(tmp_path / "c.pcap")
+    data = bytearray(path.read_bytes())
+    (captured,) = struct.unpack_from("<I", data, 24 + 8)
+    struct.pack_into("<I", data, 24 + 12, captured - 1)  # origlen below caplen
+    path.write_bytes(bytes(data))
+    result = run("extract", path, "--out", tmp_path / "flows.csv")
+    assert result.exit_code == 1 and "packet 1 (byte 24) is damaged" in result.output
+
+
+@needs_argus
+def test_packets_argus_did_not_read_are_not_silently_lost(tmp_path, capture, monkeypatch):
+    from dataclasses import replace
+
+    from flowae.capture import extract as extract_module
+    from flowae.capture.files import inspect_capture
+
+    # As if libpcap had stopped early: the file holds more packets than Argus' flows.
+    monkeypatch.setattr(
+        extract_module, "inspect_capture", lambda path: replace(inspect_capture(path), packets=20)
+    )
+    with pytest.raises(FlowAEError, match="hold 13 of the capture's 20 packets"):
+        extract(capture)
+    assert extract(capture, allow_truncated=True).n_flows == len(EXPECTED)
+
+
+@needs_argus
+def test_capture_names_with_spaces_and_commas(tmp_path, capture):
+    odd = tmp_path / "dir with space" / "a b,c.pcap"
+    odd.parent.mkdir()
+    odd.write_bytes(capture.read_bytes())
+    out = tmp_path / "flows.csv"
+    result = run("extract", odd, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert len(read_csv(out)) == len(EXPECTED)
+
+
+@needs_argus
+def test_pipes_are_refused_as_captures_and_work_as_outputs(tmp_path, capture):
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    result = run("extract", fifo, "--out", tmp_path / "x.csv")
+    assert result.exit_code == 1 and "is a pipe or device, not a file" in result.output
+
+    out = tmp_path / "out.fifo"
+    os.mkfifo(out)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(out.read_bytes()))
+    reader.start()
+    result = run("extract", capture, "--out", out)
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(out.stat().st_mode)  # written into, not replaced
+    assert received[0].decode().splitlines()[0].startswith("pkSeqID,proto,")
+
+
+@needs_argus
+def test_extract_to_standard_output(capture, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["extract", str(capture), "--out", "-", "-q"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].startswith("pkSeqID,proto,saddr")
+    assert len(result.stdout.splitlines()) == len(EXPECTED) + 1
+    assert not (tmp_path / "-").exists()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -27,6 +28,9 @@ import pyarrow.csv as pv
 from flowae.errors import FlowAEError, InputError
 
 log = logging.getLogger(__name__)
+
+# "ArgusError: 03 Dec 26 23:07:05.950139 input file ...": the time says nothing to a user
+_ALERT_TIME = re.compile(r"^(Argus\w+: )\d\d \w{3} \d\d \d\d:\d\d:\d\d\.\d+ ")
 
 # The Argus fields of Bot-IoT's full layout, in racluster's names (which are
 # Bot-IoT's column names too), in the order racluster is asked to print them.
@@ -98,6 +102,9 @@ def argus_records(capture: str | Path, tools: ArgusTools | None = None) -> Itera
     tools = tools or find_tools()
     with tempfile.TemporaryDirectory(prefix="flowae-argus-") as work:
         records = Path(work) / "flows.argus"  # fresh: argus appends to an existing file
+        # argus splits its -r argument at spaces and commas: give it a name without them
+        source = Path(work) / "capture"
+        source.symlink_to(Path(capture).resolve())
         _run(
             [
                 tools.argus,
@@ -106,7 +113,7 @@ def argus_records(capture: str | Path, tools: ArgusTools | None = None) -> Itera
                 str(STATUS_INTERVAL_SECONDS),
                 "-m",  # MAC addresses (smac, dmac)
                 "-r",
-                str(Path(capture).resolve()),  # argus runs in the temporary directory
+                str(source),
                 "-w",
                 str(records),
             ],
@@ -169,7 +176,7 @@ def _run(
     except OSError as error:
         raise FlowAEError(f"cannot run {command[0]} ({error.strerror}): {INSTALL_HINT}") from None
     messages = [
-        line.strip()
+        _ALERT_TIME.sub(r"\1", line.strip())
         for line in finished.stderr.decode("utf-8", "replace").splitlines()
         if line.strip() and "could be dangerous" not in line
     ]

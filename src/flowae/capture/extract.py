@@ -19,11 +19,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 
-from flowae.capture.argus import argus_records, cluster_flows, find_tools
+from flowae.capture.argus import ARGUS_FIELDS, argus_records, cluster_flows, find_tools
 from flowae.capture.features import NON_IP, botiot_flows, select_layout
 from flowae.capture.files import CaptureInfo, inspect_capture, looks_like_capture
 from flowae.errors import FlowAEError, InputError
-from flowae.output import atomic_file
+from flowae.output import output_stream
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,10 @@ class Extraction:
 def extract(capture: str | Path, *, allow_truncated: bool = False) -> Extraction:
     """Run Argus on ``capture`` and compute Bot-IoT's flow columns.
 
-    A capture cut off inside a packet is refused unless ``allow_truncated``,
-    which reads the complete packets and warns. A capture with no packets, or
-    no IP traffic, gives a warning (and, with no packets, no flows).
+    A capture cut off inside a packet, or whose packets Argus did not all read
+    (libpcap stops at a damaged record), is refused unless ``allow_truncated``,
+    which keeps the flows of the packets read and warns. A capture with no
+    packets, or no IP traffic, gives a warning (and, with no packets, no flows).
     """
     tools = find_tools()
     if not looks_like_capture(capture):
@@ -66,26 +67,27 @@ def extract(capture: str | Path, *, allow_truncated: bool = False) -> Extraction
                 argus = cluster_flows(records, capture, tools)
                 seconds["racluster"] = time.perf_counter() - started
         except FlowAEError:
-            checking.result()  # a damaged capture explains argus' failure better
-            raise
+            info = checking.result()  # a damaged capture explains argus' failure better
+            if info.truncated_at is not None:
+                raise InputError(capture, f"{_cut_off(info)}; argus cannot read it") from None
+            if info.packets:
+                raise
+            argus = _no_flows()  # libpcap refuses a pcapng file without packets
         info = checking.result()
     if info.truncated_at is not None:
-        where = (
-            f"the capture is cut off at byte {info.truncated_at:,} of {info.size:,}, inside "
-            f"packet {info.packets + 1:,}"
-        )
-        if not allow_truncated:
-            raise InputError(
-                capture,
-                f"{where}; give --allow-truncated to extract the flows of the "
-                f"{info.packets:,} complete packets",
-            )
-        log.warning(
-            "%s: %s: flows come from the %s complete packets", capture, where, f"{info.packets:,}"
-        )
+        _partial(capture, _cut_off(info), info.packets, allow_truncated)
     started = time.perf_counter()
     flows, unknown = botiot_flows(argus, str(capture))
     seconds["features"] = time.perf_counter() - started
+    counted = int(pc.sum(pc.cast(flows.column("pkts"), pa.int64())).as_py() or 0)
+    if counted < info.packets:
+        _partial(
+            capture,
+            f"Argus' flows hold {counted:,} of the capture's {info.packets:,} packets (libpcap "
+            "stops reading at a damaged record, so the rest are missing)",
+            counted,
+            allow_truncated,
+        )
     if info.packets == 0:
         log.warning("%s holds no packets: no flows", capture)
     elif flows.num_rows == 0:
@@ -108,6 +110,28 @@ def extract(capture: str | Path, *, allow_truncated: bool = False) -> Extraction
     return Extraction(info, flows, unknown, seconds)
 
 
+def _cut_off(info: CaptureInfo) -> str:
+    return (
+        f"the capture is cut off at byte {info.truncated_at:,} of {info.size:,}, inside "
+        f"packet {info.packets + 1:,}"
+    )
+
+
+def _partial(capture: str | Path, problem: str, packets: int, allowed: bool) -> None:
+    """Refuse flows of only part of a capture, or (when allowed) warn about them."""
+    if not allowed:
+        raise InputError(
+            capture,
+            f"{problem}; give --allow-truncated to extract the flows of the {packets:,} "
+            "packets read",
+        )
+    log.warning("%s: %s: flows come from the %s packets read", capture, problem, f"{packets:,}")
+
+
+def _no_flows() -> pa.Table:
+    return pa.table({name: pa.array([], pa.string()) for name in ARGUS_FIELDS})
+
+
 def write_flows(extraction: Extraction, out: str | Path, layout: str = "10best") -> None:
     """Write the flows in ``layout`` ('10best' or 'full') as CSV, atomically."""
     table = select_layout(extraction.flows, layout)
@@ -121,7 +145,7 @@ def write_flows(extraction: Extraction, out: str | Path, layout: str = "10best")
                     extraction.capture.path,
                     f"Argus flow {row + 1} has a comma, quote or line break in '{name}'",
                 )
-    with atomic_file(out, "wb") as stream:
+    with output_stream(out) as stream:  # atomic for a file; "-" is standard output
         stream.write((",".join(table.column_names) + "\n").encode())
         pv.write_csv(table, stream, pv.WriteOptions(include_header=False, quoting_style="none"))
 

@@ -9,6 +9,7 @@ where a truncated file stops. The walk reads only headers, in large blocks.
 
 from __future__ import annotations
 
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,10 @@ PCAP_MAGICS = {
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 _PCAPNG_BYTE_ORDER = {b"\x4d\x3c\x2b\x1a": "<", b"\x1a\x2b\x3c\x4d": ">"}
 _PCAPNG_PACKET_BLOCKS = {2, 3, 6}  # obsolete packet, simple packet, enhanced packet
+_PCAPNG_ENHANCED_PACKET = 6
+_PCAPNG_INTERFACE_BLOCK = 1
 _READ_BYTES = 1 << 22
+_LIBPCAP_MAX_SNAPLEN = 262_144
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,15 @@ class CaptureInfo:
 
 
 def looks_like_capture(path: str | Path) -> bool:
-    """True when the file starts with a pcap or pcapng magic number."""
+    """True when ``path`` is a regular file starting with a pcap or pcapng magic number.
+
+    Pipes and devices are never opened here: reading them would consume their data.
+    """
+    path = Path(path)
     try:
-        with Path(path).open("rb") as stream:
+        if not path.is_file():
+            return False
+        with path.open("rb") as stream:
             magic = stream.read(4)
     except OSError:
         return False
@@ -51,11 +61,17 @@ def looks_like_capture(path: str | Path) -> bool:
 def inspect_capture(path: str | Path) -> CaptureInfo:
     """Check that ``path`` is a whole pcap or pcapng capture and count its packets.
 
-    Raises InputError for a file that is not a capture or has a damaged header.
-    A file cut off inside a record is returned with ``truncated_at`` set.
+    Raises InputError for a file that is not a capture or has a damaged header
+    or record. A file cut off inside a record is returned with ``truncated_at``.
     """
     path = Path(path)
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a pipe or device"
+            raise InputError(
+                path, f"is {kind}, not a file: a capture is read from a pcap or pcapng file"
+            )
         size = path.stat().st_size
         with path.open("rb") as stream:
             head = stream.read(24)
@@ -82,6 +98,8 @@ def _walk_pcap(path: Path, size: int, head: bytes) -> CaptureInfo:
     major, _minor = struct.unpack_from(f"{order}HH", head, 4)
     if major != 2:
         raise InputError(path, f"pcap format version {major} is not supported (expected 2)")
+    (snaplen,) = struct.unpack_from(f"{order}I", head, 16)
+    longest = max(snaplen, _LIBPCAP_MAX_SNAPLEN)  # libpcap stops at a longer record
     record = struct.Struct(f"{order}IIII")
     packets, offset = 0, 24
     with path.open("rb") as stream:
@@ -90,13 +108,13 @@ def _walk_pcap(path: Path, size: int, head: bytes) -> CaptureInfo:
             buffer = stream.read(_READ_BYTES)
             position = 0
             while position + 16 <= len(buffer):
-                captured = record.unpack_from(buffer, position)[2]
-                if captured > 0x4000000:  # 64 MiB: no real packet record is this long
-                    raise InputError(
-                        path,
-                        f"packet {packets + 1} at byte {offset + position} claims "
-                        f"{captured} bytes: the capture is damaged",
-                    )
+                _, _, captured, original = record.unpack_from(buffer, position)
+                if captured > longest:
+                    problem = f"it claims {captured:,} bytes, more than the {longest:,} allowed"
+                    raise _damaged(path, packets, offset + position, problem)
+                if captured > original:
+                    problem = f"it holds {captured:,} bytes of a {original:,}-byte packet"
+                    raise _damaged(path, packets, offset + position, problem)
                 end = position + 16 + captured
                 if offset + end > size:
                     return CaptureInfo(str(path), kind, packets, size, offset + position)
@@ -114,17 +132,24 @@ def _walk_pcap(path: Path, size: int, head: bytes) -> CaptureInfo:
 
 
 def _walk_pcapng(path: Path, size: int) -> CaptureInfo:
-    packets, offset, order = 0, 0, "<"
+    packets, offset, order, interfaces = 0, 0, "<", 0
+    buffer, start = b"", 0  # buffer holds the file from byte ``start``
     with path.open("rb") as stream:
         while offset < size:
-            stream.seek(offset)
-            header = stream.read(12)
-            if len(header) < 8:
+            if offset + 28 > start + len(buffer):  # refill: the next block header is not in
+                stream.seek(offset)
+                buffer, start = stream.read(_READ_BYTES), offset
+            at = offset - start
+            header = buffer[at : at + 28]
+            if len(header) < 12:
+                if offset == 0:
+                    raise InputError(path, "the pcapng section header is cut off")
                 return CaptureInfo(str(path), "pcapng", packets, size, truncated_at=offset)
             if header[:4] == PCAPNG_MAGIC:
-                if len(header) < 12 or header[8:12] not in _PCAPNG_BYTE_ORDER:
+                if header[8:12] not in _PCAPNG_BYTE_ORDER:
                     raise InputError(path, f"pcapng section header at byte {offset} is damaged")
                 order = _PCAPNG_BYTE_ORDER[header[8:12]]
+                interfaces = 0  # interface numbers start again in each section
             elif offset == 0:
                 raise InputError(path, "pcapng file does not start with a section header")
             block_type, length = struct.unpack_from(f"{order}II", header)
@@ -133,8 +158,34 @@ def _walk_pcapng(path: Path, size: int) -> CaptureInfo:
                     path, f"pcapng block at byte {offset} has length {length}: the file is damaged"
                 )
             if offset + length > size:
+                if offset == 0:
+                    raise InputError(path, "the pcapng section header is cut off")
                 return CaptureInfo(str(path), "pcapng", packets, size, truncated_at=offset)
-            if block_type in _PCAPNG_PACKET_BLOCKS:
+            end = offset + length - start
+            if end <= len(buffer):
+                trailer_bytes = buffer[end - 4 : end]
+            else:  # a block longer than the buffer
+                stream.seek(offset + length - 4)
+                trailer_bytes = stream.read(4)
+            if struct.unpack(f"{order}I", trailer_bytes)[0] != length:
+                raise _damaged(path, packets, offset, "its two length fields differ")
+            if block_type == _PCAPNG_INTERFACE_BLOCK:
+                interfaces += 1
+            elif block_type in _PCAPNG_PACKET_BLOCKS:
+                if interfaces == 0:
+                    raise _damaged(path, packets, offset, "no interface is described before it")
+                if block_type == _PCAPNG_ENHANCED_PACKET and len(header) == 28:
+                    interface, _, _, captured = struct.unpack_from(f"{order}IIII", header, 8)
+                    if interface >= interfaces:
+                        problem = f"it names interface {interface}, of {interfaces} described"
+                        raise _damaged(path, packets, offset, problem)
+                    if captured > length - 32:
+                        problem = "its captured length exceeds the block"
+                        raise _damaged(path, packets, offset, problem)
                 packets += 1
             offset += length
     return CaptureInfo(str(path), "pcapng", packets, size)
+
+
+def _damaged(path: Path, before: int, offset: int, problem: str) -> InputError:
+    return InputError(path, f"packet {before + 1:,} (byte {offset:,}) is damaged: {problem}")
