@@ -486,26 +486,40 @@ def cli() -> None:
     help="10best: the 16 non-label columns of Bot-IoT's 10-best files; full: the Argus "
     "fields of the full files plus state_number and N_IN_Conn_P_SrcIP/DstIP.",
 )
+@click.option(
+    "--labels",
+    "zeek_log",
+    type=click.Path(path_type=Path),
+    metavar="CONN_LOG",
+    help="Label the flows from this labelled Zeek conn log of the same capture (IoT-23's "
+    "conn.log.labeled): adds attack, category and subcategory; flows it does not cover "
+    "are left out, with a warning.",
+)
 @ALLOW_TRUNCATED
 @_common
-def extract(capture: Path, out: Path, layout: str, allow_truncated: bool) -> None:
+def extract(
+    capture: Path, out: Path, layout: str, zeek_log: Path | None, allow_truncated: bool
+) -> None:
     """Extract the flows of CAPTURE (pcap or pcapng) in a Bot-IoT layout.
 
     Runs argus (Debian package argus-server) to make flow records and
     racluster (argus-client) to merge each flow's records, as Bot-IoT did, then
     adds Bot-IoT's own columns: pkSeqID, state_number and N_IN_Conn_P_SrcIP /
-    N_IN_Conn_P_DstIP. docs/FEATURES.md defines every column. The file has no
-    label columns; flowae reads it as an unlabelled Bot-IoT file.
+    N_IN_Conn_P_DstIP. docs/FEATURES.md defines every column. Without
+    --labels the file has no label columns, and flowae reads it as an
+    unlabelled Bot-IoT file.
     """
     from flowae.capture.extract import extract as extract_flows
-    from flowae.capture.extract import write_flows
+    from flowae.capture.extract import label_flows, write_flows
     from flowae.output import prepare_output_file
 
     if str(out) != "-":
-        _refuse_overwriting_inputs(out, "--out", inputs=[capture])
+        _refuse_overwriting_inputs(out, "--out", inputs=[capture, zeek_log])
         prepare_output_file(out)
     started = time.perf_counter()
     extraction = extract_flows(capture, allow_truncated=allow_truncated)
+    if zeek_log is not None:
+        extraction = label_flows(extraction, zeek_log)
     write_flows(extraction, out, layout)
     log.info(
         "%s: %s packets -> %s flows (%s layout) in %.1f s; wrote %s",

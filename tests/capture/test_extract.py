@@ -374,3 +374,88 @@ def test_extract_to_standard_output(capture, tmp_path, monkeypatch):
     assert result.stdout.splitlines()[0].startswith("pkSeqID,proto,saddr")
     assert len(result.stdout.splitlines()) == len(EXPECTED) + 1
     assert not (tmp_path / "-").exists()
+
+
+def _zeek_log(path: Path) -> Path:
+    """A labelled conn log for three of the capture's seven flows, and one it lacks."""
+    from captures import T0, A, B, C
+    from helpers import ZEEK_FIELDS
+
+    def row(ts, orig, orig_port, resp, resp_port, proto, duration, label, detailed):
+        values = [
+            f"{T0 + ts:.6f}",
+            "Cx",
+            orig,
+            str(orig_port),
+            resp,
+            str(resp_port),
+            proto,
+            "-",
+            duration,
+            "1",
+            "1",
+            "SF",
+            "-",
+            "-",
+            "0",
+            "Dd",
+            "1",
+            "40",
+            "1",
+            "40",
+            "-",
+        ]
+        return "\t".join(values) + "\t" + "\t".join([label, detailed])  # fmt: skip
+
+    lines = [
+        "#separator \\x09",
+        "#fields\t" + "\t".join([*ZEEK_FIELDS, "label", "detailed-label"]),
+        row(0.0, A, 5000, B, 7777, "udp", "0.5", "Benign", "-"),
+        # the reply direction, as Zeek may see a flow the other way round
+        row(2.0, B, 80, C, 4000, "tcp", "0.1", "Malicious", "PartOfAHorizontalPortScan"),
+        row(10.0, A, 6000, B, 7000, "udp", "8.0", "Benign", "-"),
+        row(50.0, A, 1, "8.8.8.8", 53, "udp", "-", "Benign", "-"),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@needs_argus
+def test_labels_from_a_zeek_log_give_a_labelled_botiot_file(tmp_path, capture):
+    zeek = _zeek_log(tmp_path / "conn.log.labeled")
+    out = tmp_path / "flows.csv"
+    result = run("extract", capture, "--out", out, "--labels", zeek)
+    assert result.exit_code == 0, result.output
+    assert "4 of 7 flows match no connection" in result.output
+    assert "(icmp 2, udp 1, tcp 1)" in result.output
+    assert "1 of its 4 connections match no flow" in result.output
+    rows = read_csv(out)
+    assert [r["pkSeqID"] for r in rows] == ["1", "3", "7"]
+    assert [r["attack"] for r in rows] == ["0", "1", "0"]
+    assert [r["category"] for r in rows] == ["Normal", "Malicious", "Normal"]
+    assert rows[1]["subcategory"] == "PartOfAHorizontalPortScan"
+    flows = read_flows(out)
+    assert flows.layout.name == "botiot-10best" and flows.has_labels
+    assert flows.is_attack().tolist() == [False, True, False]
+    # a model trained on the unlabelled capture evaluates the labelled file
+    model = tmp_path / "model"
+    assert run("train", capture, "--out", model, "--epochs", "2", "-q").exit_code == 0
+    result = run("evaluate", model, out)
+    assert result.exit_code == 0, result.output
+    assert "2 normal, 1 attack rows" in result.output
+
+
+@needs_argus
+def test_labels_from_another_captures_log_are_refused(tmp_path, capture):
+    from helpers import write_zeek_conn
+
+    zeek = write_zeek_conn(tmp_path / "other.conn.log.labeled")
+    out = tmp_path / "flows.csv"
+    result = run("extract", capture, "--out", out, "--labels", zeek)
+    assert result.exit_code == 1
+    assert "none of its 80 connections matches a flow" in result.output
+    assert not out.exists()
+    flows_file = tmp_path / "not-zeek.csv"
+    flows_file.write_text("a,b,label\n1,2,x\n")
+    result = run("extract", capture, "--out", out, "--labels", flows_file)
+    assert result.exit_code == 1 and "expected a labelled Zeek conn log" in result.output

@@ -10,9 +10,10 @@ import contextlib
 import logging
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,7 +23,7 @@ import pyarrow.csv as pv
 from flowae.capture.argus import ARGUS_FIELDS, argus_records, cluster_flows, find_tools
 from flowae.capture.features import NON_IP, botiot_flows, select_layout
 from flowae.capture.files import CaptureInfo, inspect_capture, looks_like_capture
-from flowae.errors import FlowAEError, InputError
+from flowae.errors import FlowAEError, InputError, UsageError
 from flowae.output import output_stream
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class Extraction:
     flows: pa.Table  # every column of both layouts
     unknown_states: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)  # argus, racluster, features
+    labels: pa.Table | None = None  # attack, category, subcategory (null: no label found)
 
     @property
     def n_flows(self) -> int:
@@ -133,21 +135,82 @@ def _no_flows() -> pa.Table:
 
 
 def write_flows(extraction: Extraction, out: str | Path, layout: str = "10best") -> None:
-    """Write the flows in ``layout`` ('10best' or 'full') as CSV, atomically."""
+    """Write the flows in ``layout`` ('10best' or 'full') as CSV, atomically.
+
+    With labels, Bot-IoT's attack, category and subcategory columns follow, and
+    flows without a label are left out (``label_flows`` reported them).
+    """
     table = select_layout(extraction.flows, layout)
-    # Argus' text is written as it is, unquoted (no value holds a comma or a quote).
+    if extraction.labels is not None:
+        for name in extraction.labels.column_names:
+            table = table.append_column(name, extraction.labels.column(name))
+        table = table.filter(pc.is_valid(extraction.labels.column("attack")))
+    # Argus' text is written as it is, quoted only if some value needs it.
+    quoting = "none"
     for name in table.column_names:
-        if pa.types.is_string(table.schema.field(name).type):
-            bad = pc.match_substring_regex(table.column(name), r'[,"\r\n]')
-            if pc.any(bad).as_py():
-                row = pc.index(bad, True).as_py()
-                raise InputError(
-                    extraction.capture.path,
-                    f"Argus flow {row + 1} has a comma, quote or line break in '{name}'",
-                )
+        text = pa.types.is_string(table.schema.field(name).type)
+        if text and pc.any(pc.match_substring_regex(table.column(name), r'[,"\r\n]')).as_py():
+            quoting = "needed"
     with output_stream(out) as stream:  # atomic for a file; "-" is standard output
         stream.write((",".join(table.column_names) + "\n").encode())
-        pv.write_csv(table, stream, pv.WriteOptions(include_header=False, quoting_style="none"))
+        pv.write_csv(table, stream, pv.WriteOptions(include_header=False, quoting_style=quoting))
+
+
+def label_flows(extraction: Extraction, zeek_log: str | Path) -> Extraction:
+    """Add Bot-IoT label columns from a labelled Zeek conn log of the same capture."""
+    from flowae.capture.labels import botiot_label_columns, match_zeek_labels
+    from flowae.data.layouts import ZEEK_CONN
+    from flowae.data.reader import read_flows
+
+    expected = (
+        f"--labels {zeek_log}: expected a labelled Zeek conn log (IoT-23's conn.log.labeled, "
+        "with a label column)"
+    )
+    try:
+        zeek = read_flows(zeek_log, require_labels=False)
+    except UsageError as error:  # another kind of flow file
+        raise UsageError(f"{expected}: {error}") from None
+    if zeek.layout.name != ZEEK_CONN.name or not zeek.has_labels:
+        raise UsageError(expected)
+    labels = match_zeek_labels(extraction.flows, zeek)
+    if extraction.n_flows and not labels.matched.any():
+        raise UsageError(
+            f"--labels {zeek_log}: none of its {zeek.n_rows:,} connections matches a flow of "
+            f"{extraction.capture.path}: is it the log of this capture?"
+        )
+    unmatched = ~labels.matched
+    if unmatched.any():
+        protocols = Counter(
+            p
+            for p, m in zip(extraction.flows.column("proto").to_pylist(), unmatched, strict=True)
+            if m
+        )
+        log.warning(
+            "%s: %d of %d flows match no connection of %s and are left out (%s)",
+            extraction.capture.path,
+            int(unmatched.sum()),
+            extraction.n_flows,
+            zeek_log,
+            ", ".join(f"{proto} {count}" for proto, count in protocols.most_common()),
+        )
+    missed = int((~labels.zeek_matched).sum())
+    if missed:
+        log.warning(
+            "%s: %d of its %d connections match no flow of %s: is it the log of this capture?",
+            zeek_log,
+            missed,
+            zeek.n_rows,
+            extraction.capture.path,
+        )
+    attack = int(sum(1 for value in labels.label if value == "Malicious"))
+    log.info(
+        "%s: labelled %d flows from %s (%d malicious)",
+        extraction.capture.path,
+        int(labels.matched.sum()),
+        zeek_log,
+        attack,
+    )
+    return replace(extraction, labels=botiot_label_columns(labels))
 
 
 @contextlib.contextmanager

@@ -105,3 +105,25 @@ def match_zeek_labels(
         else:
             flow_label[i] = str(labels[hits[0]])
     return FlowLabels(flow_label, flow_detailed, zeek_matched)
+
+
+def botiot_label_columns(labels: FlowLabels, malicious: str = "Malicious") -> pa.Table:
+    """Bot-IoT's label columns for the matched flows (the unmatched rows are null).
+
+    attack is 1 for a malicious flow and 0 otherwise; category is Normal, or the
+    Zeek label of a malicious flow; subcategory is Normal, or its detailed labels.
+    """
+    rows: list[tuple[str | None, str | None, str | None]] = []
+    for label, detailed in zip(labels.label, labels.detailed, strict=True):
+        if label is None:
+            rows.append((None, None, None))
+        elif label == malicious:
+            rows.append(("1", malicious, detailed or malicious))
+        else:
+            rows.append(("0", "Normal", "Normal"))
+    return pa.table(
+        {
+            name: pa.array([row[i] for row in rows], pa.string())
+            for i, name in enumerate(("attack", "category", "subcategory"))
+        }
+    )

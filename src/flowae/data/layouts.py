@@ -370,6 +370,12 @@ KNOWN_LAYOUTS = (BOTIOT_10BEST, BOTIOT_FULL, NBAIOT, ZEEK_CONN)
 # Normal values of well-known label columns, used when --normal-value is not given.
 DEFAULT_NORMAL_VALUES = {"attack": "0", "category": "Normal", "label": "Benign"}
 ZEEK_LABEL = LabelSpec("label", "Benign")
+# The label each known layout carries when its file has one (by layout name).
+DEFAULT_LABELS = {
+    BOTIOT_10BEST.name: _BOTIOT_LABEL,
+    BOTIOT_FULL.name: _BOTIOT_LABEL,
+    ZEEK_CONN.name: ZEEK_LABEL,
+}
 
 
 def describe_known_layouts() -> str:

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flowae.data.layouts import Column, Kind, LabelSpec, Layout, recognise_layout
+from flowae.data.layouts import DEFAULT_LABELS, Column, Kind, LabelSpec, Layout, recognise_layout
 from flowae.data.sources import DEFAULT_BLOCK_BYTES, FlowSource, open_source
 from flowae.errors import InputError, UsageError
 
@@ -398,6 +398,10 @@ def _layout_for_scoring(
         return layout.with_label(LabelSpec(label_column, normal_value))
     if layout.label is not None and layout.label.column not in header:
         return replace(layout, label=None)
+    if layout.label is None:  # a model trained on unlabelled flows, e.g. from a capture
+        default = DEFAULT_LABELS.get(layout.name)
+        if default is not None and default.column in header:
+            return layout.with_label(default)
     return layout
 
 
