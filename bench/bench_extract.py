@@ -1,6 +1,6 @@
 """`flowae extract` against Argus alone, on the same capture (packets per second).
 
-    python bench/bench_extract.py [--copies 40]
+    python bench/bench_extract.py [--copies 300]
 
 The capture is synthetic: the real Philips Hue capture in ../shared/data/pcap
 repeated COPIES times, each copy shifted in time and with the last byte of its
@@ -63,7 +63,7 @@ def make_capture(copies: int) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=40)
+    parser.add_argument("--copies", type=int, default=300)
     args = parser.parse_args()
     need(SOURCE, "the real IoT-23 captures live in ../shared/data/pcap")
     tools = find_tools()

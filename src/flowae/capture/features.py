@@ -90,16 +90,23 @@ def botiot_flows(argus: pa.Table, source: str) -> tuple[pa.Table, dict[str, int]
     table = table.set_column(
         table.column_names.index("flgs"), "flgs", pc.utf8_trim_whitespace(table.column("flgs"))
     )
-    states = table.column("state").to_numpy(zero_copy_only=False)
-    codes = np.array([STATE_NUMBERS.get(s, UNKNOWN_STATE) for s in states], dtype=np.int64)
-    unknown: dict[str, int] = {}
-    for state in states[codes == UNKNOWN_STATE]:
-        unknown[state] = unknown.get(state, 0) + 1
+    states = pc.dictionary_encode(table.column("state").combine_chunks())
+    names = states.dictionary.to_pylist()
+    per_name = np.array([STATE_NUMBERS.get(name, UNKNOWN_STATE) for name in names], np.int64)
+    indices = states.indices.to_numpy(zero_copy_only=False)
+    codes = per_name[indices] if names else np.zeros(0, np.int64)
+    counts = np.bincount(indices, minlength=len(names))
+    unknown = {
+        name: int(count)
+        for name, code, count in zip(names, per_name, counts, strict=True)
+        if code == UNKNOWN_STATE
+    }
     n = table.num_rows
     table = table.append_column("pkSeqID", pa.array(np.arange(1, n + 1), pa.int64()))
     table = table.append_column("state_number", pa.array(codes, pa.int64()))
     for column, address in (("N_IN_Conn_P_SrcIP", "saddr"), ("N_IN_Conn_P_DstIP", "daddr")):
-        counts = window_counts(table.column(address).to_numpy(zero_copy_only=False))
+        keys = pc.dictionary_encode(table.column(address).combine_chunks()).indices
+        counts = window_counts(keys.to_numpy(zero_copy_only=False))
         table = table.append_column(column, pa.array(counts, pa.int64()))
     return table, unknown
 
@@ -113,7 +120,10 @@ def window_counts(keys: np.ndarray, window: int = WINDOW) -> np.ndarray:
     n = len(keys)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    _, codes = np.unique(keys, return_inverse=True)
+    if keys.dtype.kind in "iu":  # already codes (e.g. dictionary indices)
+        codes = keys
+    else:
+        _, codes = np.unique(keys, return_inverse=True)
     stride = n + 2 * window
     composite = codes.astype(np.int64) * stride + np.arange(n) + window
     sorted_composite = np.sort(composite)
@@ -128,14 +138,14 @@ def select_layout(table: pa.Table, layout: str) -> pa.Table:
 
 
 def _numbers(table: pa.Table, name: str, source: str) -> np.ndarray:
-    column = table.column(name).to_numpy(zero_copy_only=False)
+    column = table.column(name)
     try:
-        return column.astype(np.float64)
-    except ValueError:
-        for index, value in enumerate(column):
+        return pc.cast(column, pa.float64()).to_numpy()
+    except pa.ArrowInvalid:
+        for index, value in enumerate(column.to_pylist()):
             try:
                 float(value)
-            except ValueError:
+            except (TypeError, ValueError):
                 raise InputError(
                     source,
                     f"Argus flow {index + 1} has {value!r} in field '{name}', expected a number",
