@@ -373,6 +373,7 @@ def _parse_hidden(
 
 
 CAPTURE_KEEP = ("stime", "proto", "saddr", "sport", "daddr", "dport")
+CAPTURE_LAYOUTS = ["10best", "full"]  # flowae.capture.features.LAYOUT_COLUMNS (imported lazily)
 _SCORE_COLUMNS = {"row", "reconstruction_error", "is_anomaly", "label"}
 
 
@@ -480,7 +481,7 @@ def cli() -> None:
 )
 @click.option(
     "--layout",
-    type=click.Choice(["10best", "full"]),
+    type=click.Choice(CAPTURE_LAYOUTS),
     default="10best",
     show_default=True,
     help="10best: the 16 non-label columns of Bot-IoT's 10-best files; full: the Argus "
@@ -549,7 +550,7 @@ def extract(
 @_training_options
 @click.option(
     "--capture-layout",
-    type=click.Choice(["10best", "full"]),
+    type=click.Choice(CAPTURE_LAYOUTS),
     default="10best",
     show_default=True,
     help="When DATA is a packet capture: the Bot-IoT layout its flows are extracted in.",

@@ -459,3 +459,10 @@ def test_labels_from_another_captures_log_are_refused(tmp_path, capture):
     flows_file.write_text("a,b,label\n1,2,x\n")
     result = run("extract", capture, "--out", out, "--labels", flows_file)
     assert result.exit_code == 1 and "expected a labelled Zeek conn log" in result.output
+
+
+def test_the_cli_offers_the_layouts_extraction_writes():
+    from flowae.capture.features import LAYOUT_COLUMNS
+    from flowae.cli import CAPTURE_LAYOUTS
+
+    assert CAPTURE_LAYOUTS == list(LAYOUT_COLUMNS)

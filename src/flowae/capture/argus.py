@@ -146,7 +146,7 @@ def cluster_flows(records: Path, capture: str | Path, tools: ArgusTools | None =
     with out.open("wb") as stream:
         _run(command, capture, str(work), stdout=stream)
     if out.stat().st_size == 0:  # no flows: racluster prints not even a header
-        return pa.table({name: pa.array([], pa.string()) for name in ARGUS_FIELDS})
+        return no_flows()
     table = pv.read_csv(
         out,
         read_options=pv.ReadOptions(column_names=list(ARGUS_FIELDS), skip_rows=1),
@@ -157,6 +157,11 @@ def cluster_flows(records: Path, capture: str | Path, tools: ArgusTools | None =
         ),
     )
     return table
+
+
+def no_flows() -> pa.Table:
+    """An empty table of racluster's columns."""
+    return pa.table({name: pa.array([], pa.string()) for name in ARGUS_FIELDS})
 
 
 def _run(

@@ -20,16 +20,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 
-from flowae.capture.argus import ARGUS_FIELDS, argus_records, cluster_flows, find_tools
+from flowae.capture.argus import argus_records, cluster_flows, find_tools, no_flows
 from flowae.capture.features import NON_IP, botiot_flows, select_layout
 from flowae.capture.files import CaptureInfo, inspect_capture, looks_like_capture
 from flowae.errors import FlowAEError, InputError, UsageError
 from flowae.output import output_stream
 
 log = logging.getLogger(__name__)
-
-LAYOUTS = ("10best", "full")
-
 
 @dataclass
 class Extraction:
@@ -74,7 +71,7 @@ def extract(capture: str | Path, *, allow_truncated: bool = False) -> Extraction
                 raise InputError(capture, f"{_cut_off(info)}; argus cannot read it") from None
             if info.packets:
                 raise
-            argus = _no_flows()  # libpcap refuses a pcapng file without packets
+            argus = no_flows()  # libpcap refuses a pcapng file without packets
         info = checking.result()
     if info.truncated_at is not None:
         _partial(capture, _cut_off(info), info.packets, allow_truncated)
@@ -128,10 +125,6 @@ def _partial(capture: str | Path, problem: str, packets: int, allowed: bool) -> 
             "packets read",
         )
     log.warning("%s: %s: flows come from the %s packets read", capture, problem, f"{packets:,}")
-
-
-def _no_flows() -> pa.Table:
-    return pa.table({name: pa.array([], pa.string()) for name in ARGUS_FIELDS})
 
 
 def write_flows(extraction: Extraction, out: str | Path, layout: str = "10best") -> None:
