@@ -258,6 +258,12 @@ def _read_input(
         )
     if data is None:
         raise UsageError("give a DATA file, or --normal FILE (and --attack FILE) files")
+    if require_labels:
+        why = (
+            f"it holds no labels: label its flows with 'flowae extract {data} --labels "
+            "CONN_LOG --out FLOWS.csv', then use FLOWS.csv"
+        )
+        _refuse_captures((data,), why)
     with _flow_file(data, layout=capture_layout, allow_truncated=allow_truncated) as path:
         flows = read_flows(
             path,
@@ -270,22 +276,26 @@ def _read_input(
     return replace(flows, source=str(data)) if path != data else flows
 
 
-def _refuse_captures(paths: tuple[Path, ...]) -> None:
+def _refuse_captures(paths: tuple[Path, ...], why: str | None = None) -> None:
     from flowae.capture.files import looks_like_capture
 
     for path in paths:
-        if looks_like_capture(path):
+        if str(path) != "-" and looks_like_capture(path):
             raise UsageError(
-                f"{path} is a packet capture: --normal/--attack read flow files; write its "
-                f"flows first with 'flowae extract {path} --out FLOWS.csv'"
+                f"{path} is a packet capture: "
+                + (
+                    why
+                    or "--normal/--attack read flow files; write its flows first with "
+                    f"'flowae extract {path} --out FLOWS.csv'"
+                )
             )
 
 
 ALLOW_TRUNCATED = click.option(
     "--allow-truncated",
     is_flag=True,
-    help="For a packet capture cut off inside a packet: extract the flows of the complete "
-    "packets (with a warning) instead of stopping.",
+    help="For a packet capture cut off inside a packet, or whose packets Argus cannot all "
+    "read: extract the flows of the packets read (with a warning) instead of stopping.",
 )
 
 
@@ -303,7 +313,10 @@ def _flow_file(data: Path, *, layout: str, allow_truncated: bool) -> Iterator[Pa
     from flowae.capture.extract import extracted_csv
 
     with extracted_csv(data, layout=layout, allow_truncated=allow_truncated) as (path, _):
-        yield path
+        try:
+            yield path
+        except FlowAEError as error:  # name the capture, not the temporary file of its flows
+            raise FlowAEError(str(error).replace(str(path), f"{data} (its Argus flows)")) from None
 
 
 def _training_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -932,12 +945,14 @@ def evaluate(
     metavar="POLICY",
     help=f"The new threshold: {POLICY_HELP}.",
 )
+@ALLOW_TRUNCATED
 @_data_options
 @_common
 def calibrate(
     model: Path,
     data: Path,
     threshold: str,
+    allow_truncated: bool,
     label_column: str | None,
     normal_value: str | None,
 ) -> None:
@@ -953,12 +968,15 @@ def calibrate(
 
     detector = load_model(model)
     policy = ThresholdPolicy.parse(threshold)
-    flows = read_flows(  # also for meanstd: a DATA that cannot be read is an error
+    flows = _read_input(  # also for meanstd: a DATA that cannot be read is an error
         data,
+        (),
+        (),
         layout=detector.layout_,
         label_column=label_column,
         normal_value=normal_value,
         require_labels=False,
+        allow_truncated=allow_truncated,
     )
     held_out = None
     if policy.calibrated:

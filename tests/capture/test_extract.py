@@ -465,4 +465,116 @@ def test_the_cli_offers_the_layouts_extraction_writes():
     from flowae.capture.features import LAYOUT_COLUMNS
     from flowae.cli import CAPTURE_LAYOUTS
 
-    assert CAPTURE_LAYOUTS == list(LAYOUT_COLUMNS)
+    assert list(LAYOUT_COLUMNS) == CAPTURE_LAYOUTS
+
+
+def _icmpv6_capture(path: Path) -> Path:
+    from captures import T0
+    from scapy.all import Ether, ICMPv6EchoReply, ICMPv6EchoRequest, IPv6, wrpcap  # type: ignore
+
+    a, b = "2001:db8::1", "2001:db8::2"
+    ping = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IPv6(src=a, dst=b)
+    pong = Ether(src="02:00:00:00:00:02", dst="02:00:00:00:00:01") / IPv6(src=b, dst=a)
+    packets = [ping / ICMPv6EchoRequest(id=5, seq=1), pong / ICMPv6EchoReply(id=5, seq=1)]
+    packets[0].time, packets[1].time = T0, T0 + 0.01
+    wrpcap(str(path), packets)
+    return path
+
+
+@needs_argus
+def test_icmpv6_flows_take_zeek_icmp_labels(tmp_path):
+    from captures import T0
+    from helpers import ZEEK_FIELDS
+
+    capture = _icmpv6_capture(tmp_path / "v6.pcap")
+    values = [f"{T0:.6f}", "Cx", "2001:db8::1", "128", "2001:db8::2", "129", "icmp", "-",
+              "0.01", "8", "8", "OTH", "-", "-", "0", "-", "1", "56", "1", "56", "-"]  # fmt: skip
+    zeek = tmp_path / "conn.log.labeled"
+    zeek.write_text(
+        "#separator \\x09\n"
+        + "\t".join(["#fields", *ZEEK_FIELDS, "label", "detailed-label"])
+        + "\n"
+        + "\t".join([*values, "Malicious", "-"])
+        + "\n"
+    )
+    out = tmp_path / "flows.csv"
+    result = run("extract", capture, "--out", out, "--labels", zeek, "--layout", "full")
+    assert result.exit_code == 0, result.output
+    (row,) = read_csv(out)
+    assert (row["proto"], row["attack"], row["subcategory"]) == ("ipv6-icmp", "1", "Malicious")
+
+
+@needs_argus
+def test_labels_other_than_benign_or_malicious_are_refused(tmp_path, capture):
+    zeek = _zeek_log(tmp_path / "conn.log.labeled")
+    zeek.write_text(zeek.read_text().replace("\tMalicious\t", "\tSuspicious\t"))
+    result = run("extract", capture, "--out", tmp_path / "f.csv", "--labels", zeek)
+    assert result.exit_code == 1 and "label value(s) 'Suspicious'" in result.output
+
+
+@needs_argus
+def test_a_temporary_directory_with_spaces_and_commas(tmp_path, capture, monkeypatch):
+    import tempfile
+
+    odd = tmp_path / "t d,x"
+    odd.mkdir()
+    monkeypatch.setenv("TMPDIR", str(odd))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert extract(capture).n_flows == len(EXPECTED)
+
+
+@needs_argus
+def test_frames_argus_skips_are_counted_not_lost(tmp_path):
+    import struct
+
+    path = _icmpv6_capture(tmp_path / "runt.pcap")
+    with path.open("ab") as stream:  # a 5-byte frame: too short for Ethernet
+        stream.write(struct.pack("<IIII", 1_600_000_001, 0, 5, 5) + b"\x00" * 5)
+    result = run("extract", path, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 1
+    assert "hold 2 of the capture's 3 packets" in result.output
+    assert run("extract", path, "--out", tmp_path / "f.csv", "--allow-truncated").exit_code == 0
+
+
+@needs_argus
+def test_unsupported_link_type_and_mixed_link_types(tmp_path, capture):
+    import struct
+
+    data = bytearray(capture.read_bytes())
+    struct.pack_into("<I", data, 20, 147)  # a user-defined link type
+    odd = tmp_path / "user.pcap"
+    odd.write_bytes(bytes(data))
+    result = run("extract", odd, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 1 and "its link type 147 is not one Argus can read" in result.output
+
+    ng = write_flows_capture(tmp_path / "two.pcapng", pcapng=True)
+    blocks = bytearray(ng.read_bytes())
+    offset = struct.unpack_from("<I", blocks, 4)[0]  # after the section header
+    interface = bytes(blocks[offset : offset + struct.unpack_from("<I", blocks, offset + 4)[0]])
+    second = bytearray(interface)
+    struct.pack_into("<H", second, 8, 101)  # raw IP
+    ng.write_bytes(
+        bytes(blocks[:offset])
+        + interface
+        + bytes(second)
+        + bytes(blocks[offset + len(interface) :])
+    )
+    result = run("extract", ng, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 1 and "different link types (1, 101)" in result.output
+
+
+@needs_argus
+def test_commands_on_captures_name_the_capture_and_say_what_to_do(tmp_path, capture):
+    model = tmp_path / "model"
+    assert run("train", capture, "--out", model, "--epochs", "2", "-q").exit_code == 0
+    result = run("evaluate", model, capture)
+    assert result.exit_code == 1 and "holds no labels" in result.output
+    assert "--labels CONN_LOG" in result.output
+    result = run("train", capture, "--out", tmp_path / "m2", "--label-column", "foo",
+                 "--normal-value", "0")  # fmt: skip
+    assert result.exit_code == 1
+    assert f"{capture} (its Argus flows): no label column 'foo'" in result.output
+    assert "flowae-flows-" not in result.output
+    result = run("calibrate", model, capture, "--threshold", "fpr:0.05")
+    assert result.exit_code == 0, result.output
+    assert "now fpr:0.05" in result.output

@@ -102,9 +102,9 @@ def argus_records(capture: str | Path, tools: ArgusTools | None = None) -> Itera
     tools = tools or find_tools()
     with tempfile.TemporaryDirectory(prefix="flowae-argus-") as work:
         records = Path(work) / "flows.argus"  # fresh: argus appends to an existing file
-        # argus splits its -r argument at spaces and commas: give it a name without them
-        source = Path(work) / "capture"
-        source.symlink_to(Path(capture).resolve())
+        # argus splits its -r argument at spaces and commas, so it gets names without
+        # them, relative to the temporary directory it runs in
+        (Path(work) / "capture").symlink_to(Path(capture).resolve())
         _run(
             [
                 tools.argus,
@@ -113,9 +113,9 @@ def argus_records(capture: str | Path, tools: ArgusTools | None = None) -> Itera
                 str(STATUS_INTERVAL_SECONDS),
                 "-m",  # MAC addresses (smac, dmac)
                 "-r",
-                str(source),
+                "capture",
                 "-w",
-                str(records),
+                records.name,
             ],
             capture,
             work,
@@ -133,7 +133,7 @@ def cluster_flows(records: Path, capture: str | Path, tools: ArgusTools | None =
     command = [
         tools.racluster,
         "-r",
-        str(records),
+        records.name,  # relative to its working directory, like argus' own
         "-u",  # times as Unix seconds
         "-n",  # numbers, not names, for hosts, ports and protocols
         "-p",
@@ -189,6 +189,11 @@ def _run(
     errors = [m for m in messages if "error" in m.lower() or "pcap_open" in m]
     if finished.returncode != 0 or errors:
         detail = (errors or messages or [f"exit status {finished.returncode}"])[0]
+        link_type = re.search(r"unsupported device type (\d+)", detail)
+        if link_type:
+            raise InputError(
+                capture, f"its link type {link_type.group(1)} is not one Argus can read"
+            )
         raise InputError(capture, f"{program} failed: {detail}")
     for message in messages:
         log.warning("%s: %s says: %s", capture, program, message)

@@ -21,12 +21,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from flowae.capture.argus import argus_records, cluster_flows, find_tools, no_flows
-from flowae.capture.features import NON_IP, botiot_flows, select_layout
+from flowae.capture.features import botiot_flows, has_ip_traffic, select_layout
 from flowae.capture.files import CaptureInfo, inspect_capture, looks_like_capture
 from flowae.errors import FlowAEError, InputError, UsageError
 from flowae.output import output_stream
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class Extraction:
@@ -82,8 +83,9 @@ def extract(capture: str | Path, *, allow_truncated: bool = False) -> Extraction
     if counted < info.packets:
         _partial(
             capture,
-            f"Argus' flows hold {counted:,} of the capture's {info.packets:,} packets (libpcap "
-            "stops reading at a damaged record, so the rest are missing)",
+            f"Argus' flows hold {counted:,} of the capture's {info.packets:,} packets (it "
+            "skipped or could not read the others: a damaged record stops libpcap, and Argus "
+            "skips frames too short to parse)",
             counted,
             allow_truncated,
         )
@@ -91,7 +93,7 @@ def extract(capture: str | Path, *, allow_truncated: bool = False) -> Extraction
         log.warning("%s holds no packets: no flows", capture)
     elif flows.num_rows == 0:
         log.warning("%s: Argus found no flows in its %s packets", capture, f"{info.packets:,}")
-    elif not pc.any(pc.invert(pc.is_in(flows.column("proto"), pa.array(sorted(NON_IP))))).as_py():
+    elif not has_ip_traffic(flows):
         log.warning(
             "%s holds no IP traffic: its %d flows are all link-level (%s)",
             capture,
@@ -151,7 +153,7 @@ def write_flows(extraction: Extraction, out: str | Path, layout: str = "10best")
 
 def label_flows(extraction: Extraction, zeek_log: str | Path) -> Extraction:
     """Add Bot-IoT label columns from a labelled Zeek conn log of the same capture."""
-    from flowae.capture.labels import botiot_label_columns, match_zeek_labels
+    from flowae.capture.labels import BENIGN, MALICIOUS, botiot_label_columns, match_zeek_labels
     from flowae.data.layouts import ZEEK_CONN
     from flowae.data.reader import read_flows
 
@@ -165,6 +167,15 @@ def label_flows(extraction: Extraction, zeek_log: str | Path) -> Extraction:
         raise UsageError(f"{expected}: {error}") from None
     if zeek.layout.name != ZEEK_CONN.name or not zeek.has_labels:
         raise UsageError(expected)
+    if zeek.n_rows == 0:
+        raise UsageError(f"--labels {zeek_log}: the log holds no connections")
+    values = set(pc.unique(pc.cast(zeek.table.column("label"), pa.string())).to_pylist())
+    others = sorted(str(v) for v in values if str(v).lower() not in (BENIGN, MALICIOUS))
+    if others:
+        raise UsageError(
+            f"--labels {zeek_log}: label value(s) {', '.join(map(repr, others))}; expected "
+            "Benign or Malicious, as IoT-23 writes them"
+        )
     labels = match_zeek_labels(extraction.flows, zeek)
     if extraction.n_flows and not labels.matched.any():
         raise UsageError(

@@ -70,8 +70,10 @@ _NUMERIC = (
     "srate",
     "drate",
 )
-# Link-level protocols: their flows have no IP traffic.
-NON_IP = frozenset({"arp", "rarp", "llc", "lldp", "stp", "ipx", "loop"})
+# Flows of these protocols carry IP addresses without being IP traffic.
+_ADDRESS_RESOLUTION = ["arp", "rarp"]
+_IPV4 = r"^\d{1,3}(\.\d{1,3}){3}$"
+_MAC = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$"
 
 
 def botiot_flows(argus: pa.Table, source: str) -> tuple[pa.Table, dict[str, int]]:
@@ -109,6 +111,21 @@ def botiot_flows(argus: pa.Table, source: str) -> tuple[pa.Table, dict[str, int]
         counts = window_counts(keys.to_numpy(zero_copy_only=False))
         table = table.append_column(column, pa.array(counts, pa.int64()))
     return table, unknown
+
+
+def has_ip_traffic(flows: pa.Table) -> bool:
+    """Whether any flow is IP traffic: an IPv4 or IPv6 source, and not ARP.
+
+    Argus names non-IP flows by protocol (llc, wlan) or by EtherType number,
+    and gives them MAC addresses, so the address form tells them apart.
+    """
+    address = flows.column("saddr")
+    ipv4 = pc.match_substring_regex(address, _IPV4)
+    ipv6 = pc.and_(
+        pc.match_substring(address, ":"), pc.invert(pc.match_substring_regex(address, _MAC))
+    )
+    not_arp = pc.invert(pc.is_in(flows.column("proto"), pa.array(_ADDRESS_RESOLUTION)))
+    return bool(pc.any(pc.and_(pc.or_(ipv4, ipv6), not_arp)).as_py())
 
 
 def window_counts(keys: np.ndarray, window: int = WINDOW) -> np.ndarray:

@@ -98,8 +98,7 @@ def _walk_pcap(path: Path, size: int, head: bytes) -> CaptureInfo:
     major, _minor = struct.unpack_from(f"{order}HH", head, 4)
     if major != 2:
         raise InputError(path, f"pcap format version {major} is not supported (expected 2)")
-    (snaplen,) = struct.unpack_from(f"{order}I", head, 16)
-    longest = max(snaplen, _LIBPCAP_MAX_SNAPLEN)  # libpcap stops at a longer record
+    longest = _LIBPCAP_MAX_SNAPLEN  # libpcap stops at a longer record, whatever the snaplen
     record = struct.Struct(f"{order}IIII")
     packets, offset = 0, 24
     with path.open("rb") as stream:
@@ -108,7 +107,10 @@ def _walk_pcap(path: Path, size: int, head: bytes) -> CaptureInfo:
             buffer = stream.read(_READ_BYTES)
             position = 0
             while position + 16 <= len(buffer):
-                _, _, captured, original = record.unpack_from(buffer, position)
+                seconds, fraction, captured, original = record.unpack_from(buffer, position)
+                if not (seconds or fraction or captured or original):  # zero padding
+                    position += 16
+                    continue
                 if captured > longest:
                     problem = f"it claims {captured:,} bytes, more than the {longest:,} allowed"
                     raise _damaged(path, packets, offset + position, problem)
@@ -133,6 +135,7 @@ def _walk_pcap(path: Path, size: int, head: bytes) -> CaptureInfo:
 
 def _walk_pcapng(path: Path, size: int) -> CaptureInfo:
     packets, offset, order, interfaces = 0, 0, "<", 0
+    link_types: set[int] = set()
     buffer, start = b"", 0  # buffer holds the file from byte ``start``
     with path.open("rb") as stream:
         while offset < size:
@@ -171,16 +174,29 @@ def _walk_pcapng(path: Path, size: int) -> CaptureInfo:
                 raise _damaged(path, packets, offset, "its two length fields differ")
             if block_type == _PCAPNG_INTERFACE_BLOCK:
                 interfaces += 1
+                (link_type,) = struct.unpack_from(f"{order}H", header, 8)
+                link_types.add(link_type)
+                if len(link_types) > 1:
+                    shown = ", ".join(map(str, sorted(link_types)))
+                    raise InputError(
+                        path,
+                        f"its interfaces have different link types ({shown}): libpcap, and "
+                        "so Argus, reads captures of one link type only",
+                    )
             elif block_type in _PCAPNG_PACKET_BLOCKS:
                 if interfaces == 0:
                     raise _damaged(path, packets, offset, "no interface is described before it")
                 if block_type == _PCAPNG_ENHANCED_PACKET and len(header) == 28:
                     interface, _, _, captured = struct.unpack_from(f"{order}IIII", header, 8)
+                    (original,) = struct.unpack_from(f"{order}I", header, 24)
                     if interface >= interfaces:
                         problem = f"it names interface {interface}, of {interfaces} described"
                         raise _damaged(path, packets, offset, problem)
                     if captured > length - 32:
                         problem = "its captured length exceeds the block"
+                        raise _damaged(path, packets, offset, problem)
+                    if captured > original:
+                        problem = f"it holds {captured:,} bytes of a {original:,}-byte packet"
                         raise _damaged(path, packets, offset, problem)
                 packets += 1
             offset += length

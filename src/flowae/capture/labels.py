@@ -23,6 +23,8 @@ import pyarrow as pa
 from flowae.data.reader import FlowTable
 
 TOLERANCE_SECONDS = 1.0  # clock and boundary slack between the two tools
+_PROTOCOLS = {"ipv6-icmp": "icmp"}  # Argus' name -> Zeek's (Zeek logs ICMPv6 as icmp)
+BENIGN, MALICIOUS = "benign", "malicious"  # IoT-23's labels, in any case
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,10 @@ class FlowLabels:
 
 
 def _key(proto: str, a: str, a_port: int | None, b: str, b_port: int | None) -> Hashable:
-    ends = sorted(
-        [(a, a_port if proto != "icmp" else None), (b, b_port if proto != "icmp" else None)]
-    )
+    proto = _PROTOCOLS.get(proto, proto)
+    if proto == "icmp":  # the tools write ICMP types and ids differently: addresses only
+        a_port = b_port = None
+    ends = sorted([(a, a_port), (b, b_port)], key=lambda end: (end[0], end[1] or 0))
     return (proto, ends[0], ends[1])
 
 
@@ -64,7 +67,7 @@ def match_zeek_labels(
     """Labels for ``flows`` (columns stime, ltime, proto, saddr, sport, daddr, dport)."""
     z = zeek.table
     starts = z.column("ts").to_numpy(zero_copy_only=False)
-    durations = np.nan_to_num(z.column("duration").to_numpy(zero_copy_only=False))
+    durations = np.clip(np.nan_to_num(z.column("duration").to_numpy(zero_copy_only=False)), 0, None)
     labels = np.asarray(z.column("label").to_pylist(), dtype=object)
     detailed_column = "detailed-label" if "detailed-label" in z.column_names else "label"
     detailed = np.asarray(z.column(detailed_column).to_pylist(), dtype=object)
@@ -101,7 +104,8 @@ def match_zeek_labels(
         bad = [j for j in hits if str(labels[j]).lower() == malicious.lower()]
         if bad:
             flow_label[i] = malicious
-            flow_detailed[i] = ";".join(sorted({str(detailed[j]) for j in bad}))
+            named = {str(detailed[j]) for j in bad if detailed[j] not in (None, "", "-")}
+            flow_detailed[i] = ";".join(sorted(named)) or None
         else:
             flow_label[i] = str(labels[hits[0]])
     return FlowLabels(flow_label, flow_detailed, zeek_matched)
