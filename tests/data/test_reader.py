@@ -62,15 +62,15 @@ def test_full_layout_ignores_mac_columns_and_keeps_labels_out(tmp_path):
     assert not names & {"attack", "category", "subcategory"}
     assert {c.name for c in flows.layout.feature_columns("paper")} - {
         c.name for c in flows.layout.feature_columns("sound")
-    } == {"pkSeqID", "stime", "ltime", "saddr", "sport", "daddr", "dport"}
+    } == {"pkSeqID", "stime", "ltime", "saddr", "sport", "daddr", "dport", "seq"}
 
 
 def test_feature_sets_of_10best(tmp_path):
     flows = read_flows(write_botiot_10best(tmp_path / "f.csv", 5, 5))
     assert len(flows.layout.feature_columns("paper")) == 16
     sound = [c.name for c in flows.layout.feature_columns("sound")]
-    assert len(sound) == 11
-    assert not set(sound) & {"pkSeqID", "saddr", "daddr", "sport", "dport"}
+    assert len(sound) == 10
+    assert not set(sound) & {"pkSeqID", "saddr", "daddr", "sport", "dport", "seq"}
 
 
 def test_generic_file_needs_its_label_column(tmp_path):

@@ -58,7 +58,7 @@ def test_same_seed_same_scores(tmp_path):
 
 def test_feature_count_mismatch_names_both_numbers(trained):
     detector, _ = trained
-    with pytest.raises(UsageError, match="expected rows with 11 features, got 4"):
+    with pytest.raises(UsageError, match="expected rows with 10 features, got 4"):
         detector.autoencoder_.score_samples(np.zeros((2, 4), np.float32))
 
 
