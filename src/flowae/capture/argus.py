@@ -25,6 +25,7 @@ from typing import IO
 import pyarrow as pa
 import pyarrow.csv as pv
 
+from flowae.data.layouts import BOTIOT_FULL_HEADER
 from flowae.errors import FlowAEError, InputError
 
 log = logging.getLogger(__name__)
@@ -32,40 +33,13 @@ log = logging.getLogger(__name__)
 # "ArgusError: 03 Dec 26 23:07:05.950139 input file ...": the time says nothing to a user
 _ALERT_TIME = re.compile(r"^(Argus\w+: )\d\d \w{3} \d\d \d\d:\d\d:\d\d\.\d+ ")
 
-# The Argus fields of Bot-IoT's full layout, in racluster's names (which are
-# Bot-IoT's column names too), in the order racluster is asked to print them.
-ARGUS_FIELDS = (
-    "stime",
-    "flgs",
-    "proto",
-    "saddr",
-    "sport",
-    "daddr",
-    "dport",
-    "pkts",
-    "bytes",
-    "state",
-    "ltime",
-    "seq",
-    "dur",
-    "mean",
-    "stddev",
-    "smac",
-    "dmac",
-    "sum",
-    "min",
-    "max",
-    "soui",
-    "doui",
-    "sco",
-    "dco",
-    "spkts",
-    "dpkts",
-    "sbytes",
-    "dbytes",
-    "rate",
-    "srate",
-    "drate",
+# The Argus fields of Bot-IoT's full layout (its columns but the record id and the
+# labels), in the order racluster is asked to print them: racluster's field names
+# are Bot-IoT's column names.
+ARGUS_FIELDS = tuple(
+    c
+    for c in BOTIOT_FULL_HEADER
+    if c != "pkSeqID" and c not in ("attack", "category", "subcategory")
 )
 STATUS_INTERVAL_SECONDS = 5  # Argus' flow status interval in Bot-IoT (max durations < 5 s)
 INSTALL_HINT = (

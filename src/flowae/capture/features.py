@@ -18,7 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flowae.data.layouts import BOTIOT_10BEST_HEADER, BOTIOT_FULL_HEADER
+from flowae.capture.argus import ARGUS_FIELDS
+from flowae.data.layouts import BOTIOT_10BEST_HEADER, BOTIOT_FULL, BOTIOT_FULL_HEADER, Kind
 from flowae.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -50,25 +51,8 @@ LAYOUT_COLUMNS = {  # the layouts `flowae extract --layout` writes
     + ["state_number", "N_IN_Conn_P_SrcIP", "N_IN_Conn_P_DstIP"],
 }
 # Argus fields that must be numbers in every flow row (text otherwise).
-_NUMERIC = (
-    "stime",
-    "ltime",
-    "pkts",
-    "bytes",
-    "seq",
-    "dur",
-    "mean",
-    "stddev",
-    "sum",
-    "min",
-    "max",
-    "spkts",
-    "dpkts",
-    "sbytes",
-    "dbytes",
-    "rate",
-    "srate",
-    "drate",
+_NUMERIC = tuple(
+    c.name for c in BOTIOT_FULL.columns if c.kind == Kind.NUMBER and c.name in ARGUS_FIELDS
 )
 # Flows of these protocols carry IP addresses without being IP traffic.
 _ADDRESS_RESOLUTION = ["arp", "rarp"]
