@@ -266,7 +266,7 @@ BOTIOT_10BEST = _botiot_layout(
 )
 BOTIOT_FULL = _botiot_layout(
     "botiot-full",
-    "Bot-IoT full-feature files (UNSW_2018_IoT_Botnet_Full5pc_*.csv), 35 columns",
+    "Bot-IoT full-dataset files (the 35 columns Argus writes, UNSW_2018_IoT_Botnet_Dataset_*.csv)",
     BOTIOT_FULL_HEADER,
 )
 
