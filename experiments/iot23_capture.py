@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from flowae.capture.files import inspect_capture
-from flowae.capture.labels import match_zeek_labels
+from flowae.capture.labels import MALICIOUS_LABEL, match_zeek_labels
 from flowae.data.reader import FlowTable, file_sha256, read_flows
 from flowae.data.splits import stratified_split
 from flowae.evaluation.metrics import detection_metrics
@@ -176,7 +176,7 @@ def main() -> None:
     zeek = read_flows(INFECTED_ZEEK)
     labels = match_zeek_labels(full.table, zeek)
     matched = labels.matched
-    attack = np.array([value == "Malicious" for value in labels.label])
+    attack = np.array([value == MALICIOUS_LABEL for value in labels.label])
     zeek_bad = np.array(
         [str(v).lower() == "malicious" for v in zeek.table.column("label").to_pylist()]
     )

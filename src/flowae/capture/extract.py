@@ -153,7 +153,13 @@ def write_flows(extraction: Extraction, out: str | Path, layout: str = "10best")
 
 def label_flows(extraction: Extraction, zeek_log: str | Path) -> Extraction:
     """Add Bot-IoT label columns from a labelled Zeek conn log of the same capture."""
-    from flowae.capture.labels import BENIGN, MALICIOUS, botiot_label_columns, match_zeek_labels
+    from flowae.capture.labels import (
+        BENIGN,
+        MALICIOUS,
+        MALICIOUS_LABEL,
+        botiot_label_columns,
+        match_zeek_labels,
+    )
     from flowae.data.layouts import ZEEK_CONN
     from flowae.data.reader import read_flows
 
@@ -177,12 +183,13 @@ def label_flows(extraction: Extraction, zeek_log: str | Path) -> Extraction:
             "Benign or Malicious, as IoT-23 writes them"
         )
     labels = match_zeek_labels(extraction.flows, zeek)
-    if extraction.n_flows and not labels.matched.any():
+    matched = labels.matched
+    if extraction.n_flows and not matched.any():
         raise UsageError(
             f"--labels {zeek_log}: none of its {zeek.n_rows:,} connections matches a flow of "
             f"{extraction.capture.path}: is it the log of this capture?"
         )
-    unmatched = ~labels.matched
+    unmatched = ~matched
     if unmatched.any():
         protocols = Counter(
             p
@@ -206,11 +213,11 @@ def label_flows(extraction: Extraction, zeek_log: str | Path) -> Extraction:
             zeek.n_rows,
             extraction.capture.path,
         )
-    attack = int(sum(1 for value in labels.label if value == "Malicious"))
+    attack = int(sum(1 for value in labels.label if value == MALICIOUS_LABEL))
     log.info(
         "%s: labelled %d flows from %s (%d malicious)",
         extraction.capture.path,
-        int(labels.matched.sum()),
+        int(matched.sum()),
         zeek_log,
         attack,
     )

@@ -42,7 +42,6 @@ STATE_NUMBERS = {
 }
 UNKNOWN_STATE = 0  # a state Bot-IoT's rows never show (e.g. ECR, CLO, NNS)
 WINDOW = 100  # flows in the N_IN_Conn_P_* window
-DERIVED = ("pkSeqID", "state_number", "N_IN_Conn_P_SrcIP", "N_IN_Conn_P_DstIP")
 _LABELS = ("attack", "category", "subcategory")
 LAYOUT_COLUMNS = {  # the layouts `flowae extract --layout` writes
     "10best": [c for c in BOTIOT_10BEST_HEADER if c not in _LABELS],

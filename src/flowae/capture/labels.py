@@ -2,13 +2,13 @@
 
 IoT-23 labels its captures' flows in Zeek's conn.log.labeled, not the
 captures. An Argus flow gets the labels of the Zeek connections with the same
-protocol and endpoints (in either direction; ICMP by addresses only, as the
-two tools write ICMP types differently) whose time span overlaps the flow's.
+protocol and endpoints (in either direction; ICMP and ICMPv6 by addresses
+only, as the two tools write ICMP types differently) whose time span overlaps
+the flow's.
 Argus merges a 5-tuple's records over the whole capture while Zeek splits
 them into connections, so one Argus flow may match several Zeek connections:
 it is malicious when any of them is. Flows no Zeek connection matches (ARP,
-IPv6 neighbour discovery, traffic Zeek did not log) stay unlabelled and are
-counted, never guessed.
+traffic Zeek did not log) stay unlabelled and are counted, never guessed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from flowae.data.reader import FlowTable
 TOLERANCE_SECONDS = 1.0  # clock and boundary slack between the two tools
 _PROTOCOLS = {"ipv6-icmp": "icmp"}  # Argus' name -> Zeek's (Zeek logs ICMPv6 as icmp)
 BENIGN, MALICIOUS = "benign", "malicious"  # IoT-23's labels, in any case
+MALICIOUS_LABEL = "Malicious"  # how a malicious flow's label is written
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,6 @@ def match_zeek_labels(
     flows: pa.Table,
     zeek: FlowTable,
     *,
-    malicious: str = "Malicious",
     tolerance: float = TOLERANCE_SECONDS,
 ) -> FlowLabels:
     """Labels for ``flows`` (columns stime, ltime, proto, saddr, sport, daddr, dport)."""
@@ -101,9 +101,9 @@ def match_zeek_labels(
         if not hits:
             continue
         zeek_matched[hits] = True
-        bad = [j for j in hits if str(labels[j]).lower() == malicious.lower()]
+        bad = [j for j in hits if str(labels[j]).lower() == MALICIOUS]
         if bad:
-            flow_label[i] = malicious
+            flow_label[i] = MALICIOUS_LABEL
             named = {str(detailed[j]) for j in bad if detailed[j] not in (None, "", "-")}
             flow_detailed[i] = ";".join(sorted(named)) or None
         else:
@@ -111,7 +111,7 @@ def match_zeek_labels(
     return FlowLabels(flow_label, flow_detailed, zeek_matched)
 
 
-def botiot_label_columns(labels: FlowLabels, malicious: str = "Malicious") -> pa.Table:
+def botiot_label_columns(labels: FlowLabels) -> pa.Table:
     """Bot-IoT's label columns for the matched flows (the unmatched rows are null).
 
     attack is 1 for a malicious flow and 0 otherwise; category is Normal, or the
@@ -121,8 +121,8 @@ def botiot_label_columns(labels: FlowLabels, malicious: str = "Malicious") -> pa
     for label, detailed in zip(labels.label, labels.detailed, strict=True):
         if label is None:
             rows.append((None, None, None))
-        elif label == malicious:
-            rows.append(("1", malicious, detailed or malicious))
+        elif label == MALICIOUS_LABEL:
+            rows.append(("1", MALICIOUS_LABEL, detailed or MALICIOUS_LABEL))
         else:
             rows.append(("0", "Normal", "Normal"))
     return pa.table(
